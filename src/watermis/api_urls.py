@@ -1,0 +1,13 @@
+"""The REST API (OpenAPI 3 at /api/schema/, browsable docs at /api/docs/)."""
+
+from rest_framework.routers import SimpleRouter
+
+from watermis.core.api import AuditEntryViewSet
+from watermis.org.api import BusinessUnitViewSet, EmployeeViewSet, OperatorViewSet, ZoneViewSet
+
+router = SimpleRouter()
+router.register("zones", ZoneViewSet, basename="zone")
+router.register("units", BusinessUnitViewSet, basename="unit")
+router.register("employees", EmployeeViewSet, basename="employee")
+router.register("operators", OperatorViewSet, basename="operator")
+router.register("journal", AuditEntryViewSet, basename="journal")

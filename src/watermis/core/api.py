@@ -1,0 +1,55 @@
+"""API building blocks: every endpoint needs a named permission and reads scoped rows."""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import exceptions, mixins, viewsets
+
+from .filtersets import AuditEntryFilterSet
+from .models import AuditEntry
+from .permissions import ACTION_BY_METHOD
+from .serializers import AuditEntrySerializer
+
+
+class ScopedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Read endpoints over the restricted queryset; writes call the app's services.
+
+    Subclasses set ``model`` and, for writes, ``create_service(actor, data)``
+    and ``update_service(actor, obj, data)``.
+    """
+
+    model = None
+    create_service = None
+    update_service = None
+
+    def get_queryset(self):
+        action = ACTION_BY_METHOD.get(self.request.method, "view")
+        return self.model.objects.restrict(self.request.user, action).order_by("pk")
+
+    def perform_create(self, serializer):
+        serializer.instance = self._call(type(self).create_service, serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = self._call(
+            type(self).update_service, serializer.instance, serializer.validated_data
+        )
+
+    def _call(self, service, *args):
+        try:
+            return service(self.request.user, *args)
+        except DjangoValidationError as exc:
+            detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+            raise exceptions.ValidationError(detail) from exc
+        except DjangoPermissionDenied as exc:
+            raise exceptions.PermissionDenied(str(exc)) from exc
+
+
+class ScopedWriteViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ScopedViewSet):
+    pass
+
+
+class AuditEntryViewSet(ScopedViewSet):
+    """The change journal, read-only."""
+
+    model = AuditEntry
+    serializer_class = AuditEntrySerializer
+    filterset_class = AuditEntryFilterSet

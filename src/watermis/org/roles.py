@@ -1,0 +1,74 @@
+"""The standard roles of a water company and the permissions each holds.
+
+The administrator may change roles on the Roles page afterwards; these are
+what a new installation (and the demo company) starts with. Each later
+module adds its permissions to the roles that need them.
+"""
+
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
+
+from watermis.core import journal
+
+ADMIN = "系统管理员"
+MANAGER = "营业经理"
+CLERK = "核算员"
+CASHIER = "收费员"
+READER = "抄表员"
+COLLECTOR = "走收员"
+
+OWN_APPS = ("core", "org", "system")
+
+VIEW_ORG = ["org.view_company", "org.view_zone", "org.view_businessunit", "org.view_employee"]
+
+ROLE_PERMISSIONS = {
+    ADMIN: "__all__",
+    MANAGER: [
+        *VIEW_ORG,
+        "org.view_operator",
+        "org.view_loginevent",
+        "org.view_shared_data",
+        "core.view_auditentry",
+        "system.view_parameter",
+    ],
+    CLERK: [*VIEW_ORG, "core.view_auditentry", "system.view_parameter"],
+    CASHIER: ["org.view_company", "org.view_zone", "org.view_businessunit"],
+    READER: ["org.view_company", "org.view_zone"],
+    COLLECTOR: ["org.view_company", "org.view_zone"],
+}
+
+
+def _permissions(names):
+    if names == "__all__":
+        return list(Permission.objects.filter(content_type__app_label__in=OWN_APPS))
+    q = Q(pk__in=[])
+    for name in names:
+        app_label, codename = name.split(".")
+        q |= Q(content_type__app_label=app_label, codename=codename)
+    found = list(Permission.objects.filter(q))
+    if len(found) != len(names):
+        missing = set(names) - {f"{p.content_type.app_label}.{p.codename}" for p in found}
+        raise LookupError(f"unknown permissions: {sorted(missing)}")
+    return found
+
+
+def ensure_standard_roles():
+    """Create the standard roles that do not exist yet; add missing permissions to those that do.
+
+    Permissions an administrator removed from an existing role stay removed
+    only until a module adds them again; journaled like any role change.
+    """
+    roles = {}
+    for name, perm_names in ROLE_PERMISSIONS.items():
+        perms = _permissions(perm_names)
+        role = Group.objects.filter(name=name).first()
+        if role is None:
+            role = journal.create_object(Group(name=name), m2m={"permissions": perms})
+        else:
+            have = set(role.permissions.values_list("pk", flat=True))
+            if not {p.pk for p in perms} <= have:
+                journal.update_object(
+                    role, {}, m2m={"permissions": [*have, *(p.pk for p in perms)]}
+                )
+        roles[name] = role
+    return roles

@@ -1,0 +1,199 @@
+"""System parameters that change behaviour (F12.4).
+
+Every parameter is declared here once, with its type, default, limits and
+help. The database stores only the values an administrator has changed.
+Services read a value with :func:`get_param`; nothing else reads the table.
+"""
+
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    key: str
+    label: str
+    kind: str  # "decimal", "int", "bool", "choice", "text"
+    default: object
+    group: str
+    help: str = ""
+    unit: str = ""
+    minimum: object = None
+    maximum: object = None
+    choices: tuple = field(default_factory=tuple)
+
+    def parse(self, raw):
+        """Turn a stored or typed string into the parameter's value, or raise ValidationError."""
+        text = str(raw).strip()
+        if self.kind == "bool":
+            if text.lower() in ("1", "true", "yes", "on"):
+                return True
+            if text.lower() in ("0", "false", "no", "off", ""):
+                return False
+            raise ValidationError(_("Enter yes or no."), code="invalid")
+        if self.kind == "text":
+            return text
+        if self.kind == "choice":
+            allowed = [value for value, _label in self.choices]
+            if text not in allowed:
+                raise ValidationError(
+                    _("Choose one of: %(choices)s."), params={"choices": ", ".join(allowed)}
+                )
+            return text
+        try:
+            value = int(text) if self.kind == "int" else Decimal(text)
+        except (ValueError, InvalidOperation):
+            message = _("Enter a whole number.") if self.kind == "int" else _("Enter a number.")
+            raise ValidationError(message, code="invalid") from None
+        if self.kind == "decimal" and not value.is_finite():
+            raise ValidationError(_("Enter a number."), code="invalid")
+        if self.minimum is not None and value < self.minimum:
+            raise ValidationError(
+                _("The smallest allowed value is %(min)s."), params={"min": self.minimum}
+            )
+        if self.maximum is not None and value > self.maximum:
+            raise ValidationError(
+                _("The largest allowed value is %(max)s."), params={"max": self.maximum}
+            )
+        return value
+
+    def format(self, value):
+        if self.kind == "bool":
+            return "1" if value else "0"
+        return str(value)
+
+
+GROUP_BILLING = _("Billing and late fees")
+GROUP_COUNTER = _("Counter and collection")
+GROUP_READING = _("Meter reading")
+GROUP_SECURITY = _("Security")
+
+SPECS = [
+    ParamSpec(
+        "late_fee.daily_rate",
+        _("Late fee daily rate"),
+        "decimal",
+        Decimal("0.003"),
+        GROUP_BILLING,
+        help=_("Share of the unpaid principal charged per overdue day, e.g. 0.003 = 3‰."),
+        minimum=Decimal("0"),
+        maximum=Decimal("0.05"),
+    ),
+    ParamSpec(
+        "late_fee.grace_days",
+        _("Late fee grace days"),
+        "int",
+        15,
+        GROUP_BILLING,
+        help=_("Days after the due date before late fees start."),
+        unit=_("days"),
+        minimum=0,
+        maximum=365,
+    ),
+    ParamSpec(
+        "late_fee.cap_principal",
+        _("Cap late fee at the principal"),
+        "bool",
+        True,
+        GROUP_BILLING,
+        help=_("A bill's late fee never exceeds its unpaid principal."),
+    ),
+    ParamSpec(
+        "late_fee.rounding",
+        _("Late fee rounding"),
+        "choice",
+        "truncate",
+        GROUP_BILLING,
+        choices=(
+            ("truncate", _("Truncate to the fen")),
+            ("half_up", _("Round half up to the fen")),
+        ),
+    ),
+    ParamSpec(
+        "billing.due_days",
+        _("Days from bill to due date"),
+        "int",
+        30,
+        GROUP_BILLING,
+        unit=_("days"),
+        minimum=0,
+        maximum=120,
+    ),
+    ParamSpec(
+        "reading.anomaly_band_percent",
+        _("Reading anomaly band"),
+        "decimal",
+        Decimal("50"),
+        GROUP_READING,
+        help=_(
+            "A consumption more than this percentage above or below the recent average needs a reason."
+        ),
+        unit="%",
+        minimum=Decimal("1"),
+        maximum=Decimal("1000"),
+    ),
+    ParamSpec(
+        "counter.waiver_limit",
+        _("Cashier late-fee waiver limit"),
+        "decimal",
+        Decimal("50.00"),
+        GROUP_COUNTER,
+        help=_("The largest late fee a cashier may waive on one payment without a supervisor."),
+        unit=_("yuan"),
+        minimum=Decimal("0"),
+        maximum=Decimal("100000"),
+    ),
+    ParamSpec(
+        "counter.small_change_limit",
+        _("Small change carried forward"),
+        "decimal",
+        Decimal("1.00"),
+        GROUP_COUNTER,
+        help=_("Change below this amount may be kept as credit for the next bill."),
+        unit=_("yuan"),
+        minimum=Decimal("0"),
+        maximum=Decimal("10"),
+    ),
+    ParamSpec(
+        "login.max_failures",
+        _("Failed sign-ins before lock-out"),
+        "int",
+        5,
+        GROUP_SECURITY,
+        minimum=1,
+        maximum=20,
+    ),
+    ParamSpec(
+        "login.lockout_minutes",
+        _("Lock-out duration"),
+        "int",
+        15,
+        GROUP_SECURITY,
+        unit=_("minutes"),
+        minimum=1,
+        maximum=1440,
+    ),
+]
+
+REGISTRY = {spec.key: spec for spec in SPECS}
+
+
+def spec_for(key):
+    try:
+        return REGISTRY[key]
+    except KeyError:
+        raise KeyError(f"unknown parameter {key!r}") from None
+
+
+def get_param(key):
+    """The current value of a parameter: the administrator's setting, or its default."""
+    from .models import Parameter
+
+    spec = spec_for(key)
+    raw = Parameter.objects.filter(key=key).values_list("value", flat=True).first()
+    if raw is None:
+        return spec.default
+    return spec.parse(raw)
