@@ -3,13 +3,14 @@
 Everything that differs between machines comes from the environment:
 
 - ``DATABASE_URL``: the database (default: SQLite file ``var/watermis.sqlite3``).
-- ``WATERMIS_SECRET_KEY``: required when ``WATERMIS_DEBUG`` is off.
+- ``WATERMIS_SECRET_KEY``: the signing key (default: generated once into ``DATA_DIR/secret_key``).
 - ``WATERMIS_DEBUG``: ``1`` for development (the demo command sets it).
 - ``WATERMIS_ALLOWED_HOSTS``: comma-separated host names.
 - ``WATERMIS_DATA_DIR``: where the SQLite file and stored files live (default ``var/``).
 """
 
 import os
+import secrets
 from pathlib import Path
 
 import dj_database_url
@@ -21,11 +22,22 @@ DATA_DIR = Path(os.environ.get("WATERMIS_DATA_DIR", BASE_DIR / "var"))
 VERSION = "0.1.0"
 
 DEBUG = os.environ.get("WATERMIS_DEBUG", "0") == "1"
-SECRET_KEY = os.environ.get("WATERMIS_SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG and os.environ.get("WATERMIS_TESTING") != "1":
-        raise RuntimeError("WATERMIS_SECRET_KEY must be set when WATERMIS_DEBUG is not 1")
-    SECRET_KEY = "insecure-development-key-do-not-use-in-production"  # noqa: S105
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key():
+    """The environment's key, or one generated once per installation and kept in DATA_DIR."""
+    key = os.environ.get("WATERMIS_SECRET_KEY", "")
+    if key:
+        return key
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
 
 ALLOWED_HOSTS = [
     h.strip()
@@ -85,7 +97,6 @@ TEMPLATES = [
     },
 ]
 
-DATA_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{DATA_DIR / 'watermis.sqlite3'}",
@@ -145,7 +156,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Front-end packages come from the npm registry at set-up (package-lock.json);
 # only the files the pages use are exposed, under vendor/.
 NODE_MODULES = BASE_DIR / "node_modules"
@@ -188,7 +200,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Business management information system of a water supply company",
     "VERSION": VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SERVE_PERMISSIONS": ["watermis.core.permissions.CanReadApiSchema"],
     # Swagger UI comes from the npm registry at set-up, never from a CDN.
     "SWAGGER_UI_DIST": "/static/vendor/swagger-ui",
     "SWAGGER_UI_FAVICON_HREF": "/static/vendor/swagger-ui/favicon-32x32.png",

@@ -106,10 +106,14 @@ def zone_of(obj):
     return getattr(value, last + "_id", getattr(value, last, None))
 
 
-def build_entry(obj, action, before=None, after=None, reason="", verb="", at=None):
-    """An unsaved journal entry for ``obj`` in the current context."""
+def build_entry(obj, action, before=None, after=None, reason="", verb="", at=None, actor=None):
+    """An unsaved journal entry for ``obj`` in the current context.
+
+    ``actor`` is the operator a service acts for; without it, the context's.
+    """
     ctx = current_context()
-    actor = ctx.actor if getattr(ctx.actor, "pk", None) else None
+    actor = actor or ctx.actor
+    actor = actor if getattr(actor, "pk", None) else None
     return AuditEntry(
         at=at or timezone.now(),
         actor=actor,
@@ -129,9 +133,9 @@ def build_entry(obj, action, before=None, after=None, reason="", verb="", at=Non
     )
 
 
-def record(obj, action, before=None, after=None, reason="", verb=""):
+def record(obj, action, before=None, after=None, reason="", verb="", actor=None):
     """Write one journal entry for ``obj``. Call it inside the service's transaction."""
-    entry = build_entry(obj, action, before, after, reason, verb)
+    entry = build_entry(obj, action, before, after, reason, verb, actor=actor)
     entry.save(force_insert=True)
     return entry
 
@@ -141,17 +145,17 @@ def record_many(entries, batch_size=2000):
     return AuditEntry.objects.bulk_create(entries, batch_size=batch_size)
 
 
-def create_object(obj, reason="", m2m=None):
+def create_object(obj, reason="", m2m=None, actor=None):
     """Save a new object and journal it. ``m2m`` maps field names to values to set."""
     obj.full_clean()
     obj.save(force_insert=True)
     for name, values in (m2m or {}).items():
         getattr(obj, name).set(values)
-    record(obj, AuditAction.CREATE, None, snapshot(obj), reason)
+    record(obj, AuditAction.CREATE, None, snapshot(obj), reason, actor=actor)
     return obj
 
 
-def update_object(obj, changes, reason="", m2m=None, verb=""):
+def update_object(obj, changes, reason="", m2m=None, verb="", actor=None):
     """Apply field changes (and m2m sets) to a saved object and journal before/after.
 
     Nothing is written, journal included, when no value actually changes.
@@ -165,7 +169,7 @@ def update_object(obj, changes, reason="", m2m=None, verb=""):
         getattr(obj, name).set(values)
     after = snapshot(obj)
     if before != after:
-        record(obj, AuditAction.UPDATE, before, after, reason, verb)
+        record(obj, AuditAction.UPDATE, before, after, reason, verb, actor=actor)
     return obj
 
 

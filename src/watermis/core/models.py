@@ -64,6 +64,7 @@ class AuditEntry(models.Model):
         verbose_name_plural = _("change journal")
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["object_type", "object_id"], name="core_audit_object_idx")]
+        permissions = [("view_api_schema", _("Read the API documentation"))]
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.action} {self.object_repr}"

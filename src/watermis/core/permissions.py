@@ -33,3 +33,11 @@ class ScopedModelPermissions(permissions.BasePermission):
                 return False
             perm = permission_name(model, ACTION_BY_METHOD.get(request.method, "delete"))
         return user.has_perm(perm)
+
+
+class CanReadApiSchema(permissions.BasePermission):
+    """The OpenAPI document and its docs page need ``core.view_api_schema``."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(user and user.is_authenticated and user.has_perm("core.view_api_schema"))

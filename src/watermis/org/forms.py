@@ -9,6 +9,8 @@ from .models import BusinessUnit, Company, Employee, Operator, Zone
 
 
 class CompanyForm(ScopedFormMixin, forms.ModelForm):
+    website = forms.URLField(label=_("website"), required=False, assume_scheme="https")
+
     class Meta:
         model = Company
         fields = [

@@ -6,6 +6,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from watermis.core.scoping import ScopedManager, ScopedQuerySet
 
@@ -165,7 +166,7 @@ class Employee(models.Model):
     code = models.CharField(
         _("staff number"), max_length=20, unique=True, validators=[code_validator]
     )
-    name = models.CharField(_("name"), max_length=50, db_index=True)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=50, db_index=True)
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True)
     phone = models.CharField(
         _("mobile phone"), max_length=20, blank=True, validators=[phone_validator]
@@ -218,7 +219,7 @@ class Operator(AbstractUser):
     zones of units that share their data.
     """
 
-    name = models.CharField(_("name"), max_length=50, blank=True)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=50, blank=True)
     employee = models.OneToOneField(
         Employee,
         verbose_name=_("employee"),

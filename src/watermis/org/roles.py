@@ -29,6 +29,7 @@ ROLE_PERMISSIONS = {
         "org.view_loginevent",
         "org.view_shared_data",
         "core.view_auditentry",
+        "core.view_api_schema",
         "system.view_parameter",
     ],
     CLERK: [*VIEW_ORG, "core.view_auditentry", "system.view_parameter"],

@@ -38,9 +38,9 @@ def update_company(actor, data):
     if company is None:
         company = Company(**values)
         ensure_in_scope(actor, company, "change")
-        return journal.create_object(company)
+        return journal.create_object(company, actor=actor)
     ensure_in_scope(actor, company, "change")
-    return journal.update_object(company, values)
+    return journal.update_object(company, values, actor=actor)
 
 
 # --- zones (F1.1) ----------------------------------------------------------
@@ -54,14 +54,14 @@ def create_zone(actor, data):
     if actor is not None and visible_zone_ids(actor) is not None:
         raise PermissionDenied(_("Only an operator who sees every zone may create a zone."))
     ensure_in_scope(actor, zone, "add")
-    return journal.create_object(zone)
+    return journal.create_object(zone, actor=actor)
 
 
 @transaction.atomic
 def update_zone(actor, zone, data):
     zone = Zone.objects.select_for_update().get(pk=zone.pk)
     ensure_in_scope(actor, zone, "change")
-    return journal.update_object(zone, {k: data[k] for k in ZONE_FIELDS if k in data})
+    return journal.update_object(zone, {k: data[k] for k in ZONE_FIELDS if k in data}, actor=actor)
 
 
 # --- business units (F10.1) -----------------------------------------------
@@ -73,7 +73,7 @@ UNIT_FIELDS = ["code", "name", "zone", "kind", "address", "phone", "shares_data"
 def create_unit(actor, data):
     unit = BusinessUnit(**{k: data[k] for k in UNIT_FIELDS if k in data})
     ensure_in_scope(actor, unit, "add")
-    return journal.create_object(unit)
+    return journal.create_object(unit, actor=actor)
 
 
 @transaction.atomic
@@ -82,7 +82,7 @@ def update_unit(actor, unit, data):
     ensure_in_scope(actor, unit, "change")
     if "zone" in data:
         ensure_zone_in_scope(actor, data["zone"].pk)
-    return journal.update_object(unit, {k: data[k] for k in UNIT_FIELDS if k in data})
+    return journal.update_object(unit, {k: data[k] for k in UNIT_FIELDS if k in data}, actor=actor)
 
 
 # --- employees (F10.2–F10.6) -----------------------------------------------
@@ -107,7 +107,7 @@ EMPLOYEE_FIELDS = [
 def create_employee(actor, data):
     employee = Employee(**{k: data[k] for k in EMPLOYEE_FIELDS if k in data})
     ensure_in_scope(actor, employee, "add")
-    return journal.create_object(employee)
+    return journal.create_object(employee, actor=actor)
 
 
 @transaction.atomic
@@ -116,7 +116,9 @@ def update_employee(actor, employee, data):
     ensure_in_scope(actor, employee, "change")
     if "unit" in data:
         ensure_zone_in_scope(actor, data["unit"].zone_id)
-    return journal.update_object(employee, {k: data[k] for k in EMPLOYEE_FIELDS if k in data})
+    return journal.update_object(
+        employee, {k: data[k] for k in EMPLOYEE_FIELDS if k in data}, actor=actor
+    )
 
 
 # --- operators and roles (F12.1, F12.5) --------------------------------------
@@ -192,7 +194,9 @@ def create_operator(actor, data):
     operator.set_password(password)
     operator.password_changed_at = timezone.now()
     return journal.create_object(
-        operator, m2m={"groups": data.get("groups", []), "zones": data.get("zones", [])}
+        operator,
+        m2m={"groups": data.get("groups", []), "zones": data.get("zones", [])},
+        actor=actor,
     )
 
 
@@ -226,7 +230,7 @@ def reset_password(actor, operator, new_password, reason):
     operator.set_password(new_password)
     operator.password_changed_at = timezone.now()
     operator.save(update_fields=["password", "password_changed_at"])
-    journal.record(operator, AuditAction.ACTION, reason=reason, verb="reset_password")
+    journal.record(operator, AuditAction.ACTION, reason=reason, verb="reset_password", actor=actor)
     return operator
 
 
@@ -243,7 +247,7 @@ def change_own_password(operator, old_password, new_password):
     operator.set_password(new_password)
     operator.password_changed_at = timezone.now()
     operator.save(update_fields=["password", "password_changed_at"])
-    journal.record(operator, AuditAction.ACTION, verb="change_password")
+    journal.record(operator, AuditAction.ACTION, verb="change_password", actor=operator)
     return operator
 
 
@@ -289,6 +293,8 @@ def save_role(actor, role, name, permissions):
         raise ValidationError({"name": _("A role with this name exists already.")})
     if role is None:
         role = Group(name=name)
-        return journal.create_object(role, m2m={"permissions": permissions})
+        return journal.create_object(role, m2m={"permissions": permissions}, actor=actor)
     role = Group.objects.select_for_update().get(pk=role.pk)
-    return journal.update_object(role, {"name": name}, m2m={"permissions": permissions})
+    return journal.update_object(
+        role, {"name": name}, m2m={"permissions": permissions}, actor=actor
+    )

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.generic import TemplateView
+from django.views.generic import TemplateView, View
 
 from watermis.core.views import (
     ObjectDetailView,
@@ -332,7 +332,7 @@ class OperatorPasswordResetView(ScopedViewMixin, TemplateView):
         return self.render_form(form, obj)
 
 
-class OperatorUnlockView(ScopedViewMixin, TemplateView):
+class OperatorUnlockView(ScopedViewMixin, View):
     model = Operator
     action = "change"
 

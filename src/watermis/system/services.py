@@ -44,5 +44,6 @@ def set_parameter(actor, key, raw_value, reason=""):
             {"key": key, "value": text},
             reason,
             verb="set_parameter",
+            actor=actor,
         )
     return param

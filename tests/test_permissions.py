@@ -1,0 +1,104 @@
+"""Every page and API endpoint needs a permission.
+
+The list of URLs is generated from the URL configuration, so a new page
+cannot be forgotten: anonymous visitors are sent to sign in (API: 401/403),
+an operator without any role is refused (403) everywhere except the pages
+every operator has (home, own password, switch operator).
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+OPEN_TO_EVERY_OPERATOR = {"home", "org:password_change", "org:switch_operator", "logout"}
+PUBLIC = {"login", "set_language", "health"}
+POST_ONLY = {"org:operator_unlock"}
+
+
+def iter_patterns(resolver=None, prefix="", namespace=""):
+    resolver = resolver or get_resolver()
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            ns = namespace
+            if pattern.namespace:
+                ns = f"{namespace}{pattern.namespace}:"
+            yield from iter_patterns(pattern, prefix + str(pattern.pattern), ns)
+        elif isinstance(pattern, URLPattern):
+            yield (
+                prefix + str(pattern.pattern),
+                f"{namespace}{pattern.name}" if pattern.name else None,
+            )
+
+
+def concrete(path):
+    import re
+
+    path = path.replace("^", "").replace("$", "").replace("\\Z", "")
+    path = re.sub(r"\(\?P<\w+>[^)]*\)", "1", path)
+    path = re.sub(r"<int:\w+>", "1", path)
+    path = re.sub(r"<(?:str:)?\w+>", "late_fee.daily_rate", path)
+    path = path.replace("\\.", ".").replace("/?", "/")
+    return "/" + path
+
+
+ALL_URLS = sorted({(concrete(p), n) for p, n in iter_patterns() if "format" not in p})
+
+
+def test_url_list_is_not_empty():
+    names = {n for _p, n in ALL_URLS}
+    assert {"home", "org:zone_list", "core:journal", "system:parameter_list"} <= names
+
+
+@pytest.mark.parametrize("path,name", ALL_URLS)
+def test_anonymous_is_refused(org, client, path, name):
+    if name in PUBLIC:
+        return
+    response = client.get(path)
+    if path.startswith("/api/"):
+        assert response.status_code in (401, 403), path
+    else:
+        assert response.status_code == 302 and "/login/" in response["Location"], path
+
+
+@pytest.mark.parametrize("path,name", ALL_URLS)
+def test_operator_without_role_is_refused(org, nobody, login, path, name):
+    if name in PUBLIC or name in OPEN_TO_EVERY_OPERATOR:
+        return
+    client = login(nobody)
+    get = client.get(path)
+    post = client.post(path, {})
+    assert get.status_code in (403, 404, 405), (path, get.status_code)
+    assert post.status_code in (403, 404, 405), (path, post.status_code)
+
+
+def real_path(path, name, org, admin):
+    """The path with a primary key that exists (PostgreSQL does not reset sequences)."""
+    if "/1/" not in path:
+        return path
+    from django.contrib.auth.models import Group
+
+    from watermis.core.models import AuditEntry
+
+    key = name.split(":")[-1].split("_")[0].split("-")[0]
+    pk = {
+        "zone": org["zone_a"].pk,
+        "unit": org["unit_a"].pk,
+        "employee": org["emp_a"].pk,
+        "operator": admin.pk,
+        "role": Group.objects.first().pk,
+        "journal": AuditEntry.objects.first().pk,
+    }[key]
+    return path.replace("/1/", f"/{pk}/")
+
+
+@pytest.mark.parametrize("path,name", ALL_URLS)
+def test_administrator_opens_every_page(org, admin, login, path, name):
+    if name in PUBLIC or name == "logout":
+        return
+    response = login(admin).get(real_path(path, name, org, admin))
+    expected = 405 if name in POST_ONLY else 200
+    assert response.status_code == expected, (path, response.status_code)
+
+
+def test_roles_page_is_administrator_only(org, manager, admin, login):
+    assert login(manager).get("/org/roles/").status_code == 403
+    assert login(admin).get("/org/roles/").status_code == 200
