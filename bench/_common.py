@@ -1,0 +1,55 @@
+"""Shared set-up for benchmarks: Django against a throw-away test database on the configured server.
+
+``DATABASE_URL`` chooses the server (default SQLite). The benchmark runs in
+a database of its own (``test_<name>``), created before and destroyed after,
+so it never touches real data.
+"""
+
+import argparse
+import os
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "watermis.test_settings")
+
+
+def arguments(default_size, description):
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--size", type=int, default=default_size, help=f"rows (default {default_size})")
+    return parser.parse_args()
+
+
+@contextmanager
+def bench_database():
+    """Set up Django and a fresh migrated database; yields the connection's vendor."""
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment()
+    old_name = connection.settings_dict["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    try:
+        yield connection.vendor
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+@contextmanager
+def timer():
+    result = {}
+    start = time.perf_counter()
+    yield result
+    result["seconds"] = time.perf_counter() - start
+
+
+def machine():
+    import platform
+
+    return f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"
