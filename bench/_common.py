@@ -19,7 +19,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "watermis.test_settings")
 
 def arguments(default_size, description):
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--size", type=int, default=default_size, help=f"rows (default {default_size})")
+    parser.add_argument(
+        "--size", type=int, default=default_size, help=f"rows (default {default_size})"
+    )
     return parser.parse_args()
 
 

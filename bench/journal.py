@@ -19,14 +19,20 @@ with bench_database() as vendor:
     zone = Zone.objects.create(code="B", name="bench", kind="urban")
     unit = BusinessUnit.objects.create(code="B01", name="bench unit", zone=zone)
     employees = Employee.objects.bulk_create(
-        [Employee(code=f"E{i}", name=f"职员{i}", unit=unit, is_reader=True) for i in range(args.size)],
+        [
+            Employee(code=f"E{i}", name=f"职员{i}", unit=unit, is_reader=True)
+            for i in range(args.size)
+        ],
         batch_size=5000,
     )
     for e in employees:
         e.unit = unit  # zone_of() follows unit__zone without a query
     with journal.audit_context(source="bench"), timer() as t, transaction.atomic():
         journal.record_many(
-            [journal.build_entry(e, AuditAction.CREATE, None, journal.snapshot(e, m2m=False)) for e in employees]
+            [
+                journal.build_entry(e, AuditAction.CREATE, None, journal.snapshot(e, m2m=False))
+                for e in employees
+            ]
         )
     assert AuditEntry.objects.count() == args.size
     rate = args.size / t["seconds"]

@@ -1,6 +1,7 @@
 """Form helpers: Bootstrap classes, errors beside fields, scoped choices."""
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from .scoping import ScopedQuerySet
 
@@ -57,6 +58,8 @@ def style_filter_form(form):
         else:
             css = "form-control form-control-sm"
         widget.attrs["class"] = css
+        if isinstance(widget, forms.NullBooleanSelect):
+            widget.choices = [("unknown", _("All")), ("true", _("Yes")), ("false", _("No"))]
         if not isinstance(widget, forms.Select | forms.CheckboxInput):
             widget.attrs.setdefault("placeholder", field.label)
     return form

@@ -3,6 +3,7 @@ import uuid
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.urls import Resolver404, resolve
+from django.utils import translation
 
 from .journal import audit_context
 
@@ -30,6 +31,27 @@ class AuditContextMiddleware:
         ):
             response = self.get_response(request)
         response["X-Request-ID"] = request.request_id
+        return response
+
+
+class ChosenLanguageMiddleware:
+    """Simplified Chinese unless the operator chose another language (cookie set by set_language).
+
+    The browser's Accept-Language is ignored on purpose: a water company's
+    workstations show Chinese whatever the browser was installed with.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        codes = {code for code, _name in settings.LANGUAGES}
+        language = chosen if chosen in codes else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
         return response
 
 

@@ -1,8 +1,13 @@
 """Core tables: the audit journal (F7.7)."""
 
+import datetime
+
+from django.apps import apps
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from .scoping import ScopedManager
@@ -79,3 +84,48 @@ class AuditEntry(models.Model):
         """(field, before, after) for each changed field."""
         before, after = self.before or {}, self.after or {}
         return [(k, before.get(k), after.get(k)) for k in self.changed_fields()]
+
+    def object_model(self):
+        try:
+            return apps.get_model(self.object_type)
+        except (LookupError, ValueError):
+            return None
+
+    def object_type_label(self):
+        model = self.object_model()
+        return model._meta.verbose_name if model else self.object_type
+
+    def described_changes(self):
+        """(field label, before, after) with field names and values as a person reads them."""
+        model = self.object_model()
+        fields = {}
+        if model is not None:
+            for field in [*model._meta.concrete_fields, *model._meta.many_to_many]:
+                fields[field.attname] = fields[field.name] = field
+        rows = []
+        for key, old, new in self.changes():
+            old, new = _display(fields.get(key), old), _display(fields.get(key), new)
+            if old == "" and new == "":
+                continue
+            rows.append((fields[key].verbose_name if key in fields else key, old, new))
+        return rows
+
+
+def _display(field, value):
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if field is not None and field.choices:
+        return dict(field.flatchoices).get(value, value)
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(field, models.DateTimeField) and isinstance(value, str):
+        try:
+            moment = datetime.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if timezone.is_aware(moment):
+            moment = timezone.localtime(moment)
+        return date_format(moment, "Y-m-d H:i:s")
+    return value

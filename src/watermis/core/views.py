@@ -89,6 +89,7 @@ class ObjectListView(ScopedViewMixin, TemplateView):
         if per_page not in PER_PAGE_CHOICES:
             per_page = 50
         RequestConfig(request, paginate={"per_page": per_page}).configure(table)
+        table.per_page_choices, table.current_per_page = PER_PAGE_CHOICES, per_page
         context = self.get_context_data(
             table=table,
             filterset=self.filterset,

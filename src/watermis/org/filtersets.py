@@ -1,4 +1,5 @@
 import django_filters
+from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
 from watermis.core.filtersets import ScopedFilterSet
@@ -63,6 +64,9 @@ class OperatorFilterSet(ScopedFilterSet):
     q = django_filters.CharFilter(method="search", label=_("User name or name"))
     unit = django_filters.ModelChoiceFilter(
         queryset=BusinessUnit.objects.all(), label=_("Business unit")
+    )
+    groups = django_filters.ModelChoiceFilter(
+        queryset=Group.objects.order_by("name"), label=_("Role")
     )
     is_active = django_filters.BooleanFilter(label=_("Active"))
     search_fields = ("username", "name")

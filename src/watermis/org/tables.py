@@ -83,4 +83,4 @@ class OperatorTable(tables.Table):
 class LoginEventTable(tables.Table):
     class Meta:
         model = LoginEvent
-        fields = ("at", "username", "operator__name", "kind", "ip", "detail", "user_agent")
+        fields = ("at", "username", "operator__name", "kind", "ip", "detail")

@@ -60,6 +60,14 @@ class ParamSpec:
             )
         return value
 
+    def display(self, value):
+        """The value as a person reads it (yes/no, a choice's label)."""
+        if self.kind == "bool":
+            return _("Yes") if value else _("No")
+        if self.kind == "choice":
+            return dict(self.choices).get(value, value)
+        return value
+
     def format(self, value):
         if self.kind == "bool":
             return "1" if value else "0"

@@ -24,7 +24,12 @@ class ParameterListView(PermissionMixin, TemplateView):
         for spec in SPECS:
             value = get_param(spec.key)
             groups.setdefault(str(spec.group), []).append(
-                {"spec": spec, "value": value, "is_default": value == spec.default}
+                {
+                    "spec": spec,
+                    "display": spec.display(value),
+                    "default_display": spec.display(spec.default),
+                    "is_default": value == spec.default,
+                }
             )
         context.update(
             groups=groups,
