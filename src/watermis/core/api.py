@@ -2,12 +2,30 @@
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import exceptions, mixins, viewsets
+from django.db.models import Manager
+from rest_framework import exceptions, mixins, serializers, viewsets
 
 from .filtersets import AuditEntryFilterSet
 from .models import AuditEntry
 from .permissions import ACTION_BY_METHOD
+from .scoping import ScopedQuerySet
 from .serializers import AuditEntrySerializer
+
+
+class ScopedModelSerializer(serializers.ModelSerializer):
+    """Related-object choices limited to what the requesting operator may see."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is None:
+            return
+        for field in self.fields.values():
+            queryset = getattr(field, "queryset", None)
+            if isinstance(queryset, Manager):
+                queryset = queryset.all()
+            if isinstance(queryset, ScopedQuerySet):
+                field.queryset = queryset.restrict(request.user)
 
 
 class ScopedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -25,14 +43,6 @@ class ScopedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         action = ACTION_BY_METHOD.get(self.request.method, "view")
         return self.model.objects.restrict(self.request.user, action).order_by("pk")
 
-    def perform_create(self, serializer):
-        serializer.instance = self._call(type(self).create_service, serializer.validated_data)
-
-    def perform_update(self, serializer):
-        serializer.instance = self._call(
-            type(self).update_service, serializer.instance, serializer.validated_data
-        )
-
     def _call(self, service, *args):
         try:
             return service(self.request.user, *args)
@@ -44,7 +54,15 @@ class ScopedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
 
 class ScopedWriteViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ScopedViewSet):
-    pass
+    """Create and update through the app's services (never ``serializer.save()``)."""
+
+    def perform_create(self, serializer):
+        serializer.instance = self._call(type(self).create_service, serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = self._call(
+            type(self).update_service, serializer.instance, serializer.validated_data
+        )
 
 
 class AuditEntryViewSet(ScopedViewSet):

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from watermis.core.api import ScopedViewSet, ScopedWriteViewSet
+from watermis.core.api import ScopedModelSerializer, ScopedViewSet, ScopedWriteViewSet
 
 from . import services
 from .filtersets import BusinessUnitFilterSet, EmployeeFilterSet, ZoneFilterSet
@@ -10,45 +10,19 @@ from .models import BusinessUnit, Employee, Operator, Zone
 class ZoneSerializer(serializers.ModelSerializer):
     class Meta:
         model = Zone
-        fields = ["id", "code", "name", "kind", "sort_order", "active", "note"]
+        fields = ["id", *services.ZONE_FIELDS]
 
 
-class BusinessUnitSerializer(serializers.ModelSerializer):
+class BusinessUnitSerializer(ScopedModelSerializer):
     class Meta:
         model = BusinessUnit
-        fields = ["id", "code", "name", "zone", "kind", "address", "phone", "shares_data", "active"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None and "zone" in self.fields:
-            self.fields["zone"].queryset = Zone.objects.restrict(request.user)
+        fields = ["id", *services.UNIT_FIELDS]
 
 
-class EmployeeSerializer(serializers.ModelSerializer):
+class EmployeeSerializer(ScopedModelSerializer):
     class Meta:
         model = Employee
-        fields = [
-            "id",
-            "code",
-            "name",
-            "gender",
-            "phone",
-            "unit",
-            "is_reader",
-            "is_collector",
-            "is_installer",
-            "is_inspector",
-            "hired_on",
-            "active",
-            "note",
-        ]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None and "unit" in self.fields:
-            self.fields["unit"].queryset = BusinessUnit.objects.restrict(request.user)
+        fields = ["id", *services.EMPLOYEE_FIELDS]
 
 
 class OperatorSerializer(serializers.ModelSerializer):

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from watermis.core.forms import BootstrapMixin, ScopedFormMixin
 
+from . import services
 from .models import BusinessUnit, Company, Employee, Operator, Zone
 
 
@@ -13,50 +14,25 @@ class CompanyForm(ScopedFormMixin, forms.ModelForm):
 
     class Meta:
         model = Company
-        fields = [
-            "name",
-            "short_name",
-            "credit_code",
-            "legal_representative",
-            "address",
-            "postal_code",
-            "phone",
-            "service_hotline",
-            "bank_name",
-            "bank_account",
-            "website",
-        ]
+        fields = services.COMPANY_FIELDS
 
 
 class ZoneForm(ScopedFormMixin, forms.ModelForm):
     class Meta:
         model = Zone
-        fields = ["code", "name", "kind", "sort_order", "active", "note"]
+        fields = services.ZONE_FIELDS
 
 
 class BusinessUnitForm(ScopedFormMixin, forms.ModelForm):
     class Meta:
         model = BusinessUnit
-        fields = ["code", "name", "zone", "kind", "address", "phone", "shares_data", "active"]
+        fields = services.UNIT_FIELDS
 
 
 class EmployeeForm(ScopedFormMixin, forms.ModelForm):
     class Meta:
         model = Employee
-        fields = [
-            "code",
-            "name",
-            "gender",
-            "phone",
-            "unit",
-            "is_reader",
-            "is_collector",
-            "is_installer",
-            "is_inspector",
-            "hired_on",
-            "active",
-            "note",
-        ]
+        fields = services.EMPLOYEE_FIELDS
         widgets = {"hired_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 
 

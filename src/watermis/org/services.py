@@ -9,7 +9,8 @@ from django.utils.translation import gettext as _
 
 from watermis.core import journal
 from watermis.core.models import AuditAction
-from watermis.core.scoping import ensure_in_scope, ensure_zone_in_scope, visible_zone_ids
+from watermis.core.scoping import ensure_in_scope, visible_zone_ids
+from watermis.core.services import create_scoped, update_scoped
 
 from .models import BusinessUnit, Company, Employee, Operator, Zone
 
@@ -50,18 +51,14 @@ ZONE_FIELDS = ["code", "name", "kind", "sort_order", "active", "note"]
 
 @transaction.atomic
 def create_zone(actor, data):
-    zone = Zone(**{k: data[k] for k in ZONE_FIELDS if k in data})
     if actor is not None and visible_zone_ids(actor) is not None:
         raise PermissionDenied(_("Only an operator who sees every zone may create a zone."))
-    ensure_in_scope(actor, zone, "add")
-    return journal.create_object(zone, actor=actor)
+    return create_scoped(actor, Zone, ZONE_FIELDS, data)
 
 
 @transaction.atomic
 def update_zone(actor, zone, data):
-    zone = Zone.objects.select_for_update().get(pk=zone.pk)
-    ensure_in_scope(actor, zone, "change")
-    return journal.update_object(zone, {k: data[k] for k in ZONE_FIELDS if k in data}, actor=actor)
+    return update_scoped(actor, zone, ZONE_FIELDS, data)
 
 
 # --- business units (F10.1) -----------------------------------------------
@@ -71,18 +68,12 @@ UNIT_FIELDS = ["code", "name", "zone", "kind", "address", "phone", "shares_data"
 
 @transaction.atomic
 def create_unit(actor, data):
-    unit = BusinessUnit(**{k: data[k] for k in UNIT_FIELDS if k in data})
-    ensure_in_scope(actor, unit, "add")
-    return journal.create_object(unit, actor=actor)
+    return create_scoped(actor, BusinessUnit, UNIT_FIELDS, data)
 
 
 @transaction.atomic
 def update_unit(actor, unit, data):
-    unit = BusinessUnit.objects.select_for_update().get(pk=unit.pk)
-    ensure_in_scope(actor, unit, "change")
-    if "zone" in data:
-        ensure_zone_in_scope(actor, data["zone"].pk)
-    return journal.update_object(unit, {k: data[k] for k in UNIT_FIELDS if k in data}, actor=actor)
+    return update_scoped(actor, unit, UNIT_FIELDS, data)
 
 
 # --- employees (F10.2–F10.6) -----------------------------------------------
@@ -105,20 +96,12 @@ EMPLOYEE_FIELDS = [
 
 @transaction.atomic
 def create_employee(actor, data):
-    employee = Employee(**{k: data[k] for k in EMPLOYEE_FIELDS if k in data})
-    ensure_in_scope(actor, employee, "add")
-    return journal.create_object(employee, actor=actor)
+    return create_scoped(actor, Employee, EMPLOYEE_FIELDS, data)
 
 
 @transaction.atomic
 def update_employee(actor, employee, data):
-    employee = Employee.objects.select_for_update().get(pk=employee.pk)
-    ensure_in_scope(actor, employee, "change")
-    if "unit" in data:
-        ensure_zone_in_scope(actor, data["unit"].zone_id)
-    return journal.update_object(
-        employee, {k: data[k] for k in EMPLOYEE_FIELDS if k in data}, actor=actor
-    )
+    return update_scoped(actor, employee, EMPLOYEE_FIELDS, data)
 
 
 # --- operators and roles (F12.1, F12.5) --------------------------------------
