@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "watermis.core",
     "watermis.system",
     "watermis.org",
+    "watermis.tariffs",
 ]
 
 MIDDLEWARE = [

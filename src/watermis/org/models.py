@@ -9,15 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from watermis.core.scoping import ScopedManager, ScopedQuerySet
+from watermis.core.validators import code_validator, phone_validator
 
-code_validator = RegexValidator(
-    r"^[A-Za-z0-9_-]{1,20}$",
-    _("Use 1 to 20 letters, digits, '-' or '_'."),
-)
-phone_validator = RegexValidator(
-    r"^[0-9+\-() ]{5,20}$",
-    _("Enter a telephone number: 5 to 20 digits, spaces, '+', '-' or brackets."),
-)
 credit_code_validator = RegexValidator(
     r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$",
     _(

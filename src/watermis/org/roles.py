@@ -17,9 +17,16 @@ CASHIER = "收费员"
 READER = "抄表员"
 COLLECTOR = "走收员"
 
-OWN_APPS = ("core", "org", "system")
+OWN_APPS = ("core", "org", "system", "tariffs")
 
 VIEW_ORG = ["org.view_company", "org.view_zone", "org.view_businessunit", "org.view_employee"]
+VIEW_TARIFFS = [
+    "tariffs.view_priceitem",
+    "tariffs.view_watercategory",
+    "tariffs.view_tariff",
+    "tariffs.view_tariffversion",
+    "tariffs.view_minimumvolume",
+]
 
 ROLE_PERMISSIONS = {
     ADMIN: "__all__",
@@ -31,9 +38,10 @@ ROLE_PERMISSIONS = {
         "core.view_auditentry",
         "core.view_api_schema",
         "system.view_parameter",
+        *VIEW_TARIFFS,
     ],
-    CLERK: [*VIEW_ORG, "core.view_auditentry", "system.view_parameter"],
-    CASHIER: ["org.view_company", "org.view_zone", "org.view_businessunit"],
+    CLERK: [*VIEW_ORG, "core.view_auditentry", "system.view_parameter", *VIEW_TARIFFS],
+    CASHIER: ["org.view_company", "org.view_zone", "org.view_businessunit", *VIEW_TARIFFS],
     READER: ["org.view_company", "org.view_zone"],
     COLLECTOR: ["org.view_company", "org.view_zone"],
 }

@@ -38,6 +38,7 @@ from .forms import (
     ZoneForm,
 )
 from .models import BusinessUnit, Company, Employee, EmployeeRole, LoginEvent, Operator, Zone
+from .roles import OWN_APPS
 from .tables import BusinessUnitTable, EmployeeTable, LoginEventTable, OperatorTable, ZoneTable
 
 # --- signing in, out, switching (F12.1–F12.3) -------------------------------
@@ -341,9 +342,6 @@ class OperatorUnlockView(ScopedViewMixin, View):
         services.unlock_operator(request.user, obj, request.POST.get("reason", ""))
         messages.success(request, _("%(name)s is unlocked.") % {"name": obj})
         return redirect(obj.get_absolute_url())
-
-
-OWN_APPS = ("org", "system", "core")
 
 
 def permission_groups():
