@@ -44,10 +44,8 @@ def spec_from_version(version) -> calculator.TariffSpec:
     item_prices = []
     for item_id in order:
         item, by_tier = items[item_id]
-        if None in by_tier:
-            prices = (by_tier[None],)
-        else:
-            prices = tuple(by_tier[n] for n in sorted(by_tier))
+        flat = None in by_tier
+        prices = (by_tier[None],) if flat else tuple(by_tier[n] for n in sorted(by_tier))
         item_prices.append(calculator.ItemPrice(item.code, item.name, prices))
     tiers = sorted(version.tiers.all(), key=lambda t: t.number)
     quota_item = version.quota_surcharge_item

@@ -136,9 +136,9 @@ def validate_version(data):
         numbers = {int(n) for n in widen.replace("，", ",").split(",") if n.strip()}
     except ValueError:
         numbers = {-1}
-    if numbers and (mode == TierMode.FLAT or not numbers <= set(range(1, tier_count + 1))):
-        if mode != TierMode.FLAT or data.get("person_step"):
-            errors["widen_tiers"] = _("Name tiers that exist, e.g. 1 or 1,2.")
+    outside = mode == TierMode.FLAT or not numbers <= set(range(1, tier_count + 1))
+    if numbers and outside and (mode != TierMode.FLAT or data.get("person_step")):
+        errors["widen_tiers"] = _("Name tiers that exist, e.g. 1 or 1,2.")
     by_item = {}
     for item, tier, price in data.get("prices") or []:
         by_item.setdefault(item, []).append((tier, price))
@@ -176,7 +176,7 @@ def validate_version(data):
             errors["brackets"] = _("Bracket limits must be positive and increasing.")
         if any(m is None or m <= 0 for _u, m in brackets):
             errors["brackets"] = _("Each bracket's multiple must be above zero.")
-    for item, kind, amount in data.get("surcharges") or []:
+    for _item, kind, amount in data.get("surcharges") or []:
         if amount is None or amount < 0 or not _places(amount, 4):
             errors["surcharges"] = _(
                 "Surcharge amounts are zero or more, with at most 4 decimal places."
