@@ -213,8 +213,19 @@ def _in_force(versions, day):
 def _segments(versions, start, end):
     """[(spec, days, resets_cycle)] covering the days of (start, end]."""
     first_day = start + datetime.timedelta(days=1) if end > start else end
-    if _in_force(versions, first_day) is None:
+    spec = _in_force(versions, first_day)
+    if spec is None:
         raise TariffError(f"no tariff version is in force on {first_day:%Y-%m-%d}")
+    if versions[-1].effective_from <= first_day:  # the common case: one version all along
+        if spec.tier_mode != CYCLIC:
+            return [(spec, (end - start).days, False)]
+        month = spec.cycle_start_month
+        boundary = datetime.date(first_day.year, month, 1)
+        if boundary <= first_day:
+            boundary = datetime.date(first_day.year + 1, month, 1)
+        if boundary > end:
+            resets = end > start and first_day.day == 1 and first_day.month == month
+            return [(spec, (end - start).days, resets)]
     cuts = {v.effective_from for v in versions if first_day < v.effective_from <= end}
     cycle_months = {v.cycle_start_month for v in versions if v.tier_mode == CYCLIC}
     for year in range(first_day.year, end.year + 1):
