@@ -11,6 +11,7 @@ from django.db import transaction
 from watermis.core.journal import audit_context
 from watermis.org import demo as org_demo
 from watermis.org.models import Company
+from watermis.tariffs import demo as tariffs_demo
 
 
 def demo_exists():
@@ -22,6 +23,7 @@ def build_demo(seed=2026, staff_per_unit=8):
     rng = random.Random(seed)
     with audit_context(source="command:load_demo"), transaction.atomic():
         built = org_demo.build(rng, staff_per_unit=staff_per_unit)
+        built.update(tariffs_demo.build(rng))
     return built
 
 
