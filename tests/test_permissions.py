@@ -70,7 +70,44 @@ def test_operator_without_role_is_refused(org, nobody, login, path, name):
     assert post.status_code in (403, 404, 405), (path, post.status_code)
 
 
-def real_path(path, name, org, admin):
+@pytest.fixture
+def tariff_objects(admin):
+    """A price item, a category with a minimum, a tariff with a version in force and a future one."""
+    import datetime
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from watermis.tariffs import services
+
+    item = services.create_price_item(admin, {"code": "W", "name": "水费"})
+    category = services.create_category(
+        admin, {"code": "RES", "name": "居民", "kind": "residential"}
+    )
+    minimum = services.create_minimum(
+        admin, {"category": category, "caliber": "DN15", "monthly_volume": Decimal("2")}
+    )
+    tariff = services.create_tariff(
+        admin, {"code": "RES", "name": "居民水价", "category": category}
+    )
+    today = timezone.localdate()
+    for start in (datetime.date(2024, 1, 1), today + datetime.timedelta(days=30)):
+        future = services.create_version(
+            admin,
+            tariff,
+            {"effective_from": start, "prices": [(item, None, Decimal("2.50"))]},
+        )
+    return {
+        "item": item,
+        "price": item,
+        "category": category,
+        "minimum": minimum,
+        "tariff": tariff,
+        "version": future,
+    }
+
+
+def real_path(path, name, org, admin, tariff_objects=None):
     """The path with a primary key that exists (PostgreSQL does not reset sequences)."""
     if "/1/" not in path:
         return path
@@ -78,6 +115,8 @@ def real_path(path, name, org, admin):
 
     from watermis.core.models import AuditEntry
 
+    if name == "tariffs:version_add":  # /tariffs/tariffs/<tariff>/versions/add/
+        return path.replace("/1/", f"/{tariff_objects['tariff'].pk}/")
     key = name.split(":")[-1].split("_")[0].split("-")[0]
     pk = {
         "zone": org["zone_a"].pk,
@@ -86,15 +125,16 @@ def real_path(path, name, org, admin):
         "operator": admin.pk,
         "role": Group.objects.first().pk,
         "journal": AuditEntry.objects.first().pk,
+        **{key: obj.pk for key, obj in (tariff_objects or {}).items()},
     }[key]
     return path.replace("/1/", f"/{pk}/")
 
 
 @pytest.mark.parametrize("path,name", ALL_URLS)
-def test_administrator_opens_every_page(org, admin, login, path, name):
+def test_administrator_opens_every_page(org, admin, tariff_objects, login, path, name):
     if name in PUBLIC or name == "logout":
         return
-    response = login(admin).get(real_path(path, name, org, admin))
+    response = login(admin).get(real_path(path, name, org, admin, tariff_objects))
     expected = 405 if name in POST_ONLY else 200
     assert response.status_code == expected, (path, response.status_code)
 

@@ -4,6 +4,7 @@ from rest_framework.routers import SimpleRouter
 
 from watermis.core.api import AuditEntryViewSet
 from watermis.org.api import BusinessUnitViewSet, EmployeeViewSet, OperatorViewSet, ZoneViewSet
+from watermis.tariffs.api import PriceItemViewSet, TariffViewSet, WaterCategoryViewSet
 
 router = SimpleRouter()
 router.register("zones", ZoneViewSet, basename="zone")
@@ -11,3 +12,6 @@ router.register("units", BusinessUnitViewSet, basename="unit")
 router.register("employees", EmployeeViewSet, basename="employee")
 router.register("operators", OperatorViewSet, basename="operator")
 router.register("journal", AuditEntryViewSet, basename="journal")
+router.register("price-items", PriceItemViewSet, basename="price-item")
+router.register("categories", WaterCategoryViewSet, basename="category")
+router.register("tariffs", TariffViewSet, basename="tariff")

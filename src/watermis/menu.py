@@ -38,6 +38,11 @@ MENU = [
         "bi-sliders",
         [
             (_("Company information"), "org:company", "org.view_company"),
+            (_("Price items"), "tariffs:item_list", "tariffs.view_priceitem"),
+            (_("Water-use categories"), "tariffs:category_list", "tariffs.view_watercategory"),
+            (_("Tariffs"), "tariffs:tariff_list", "tariffs.view_tariff"),
+            (_("Minimum volumes"), "tariffs:minimum_list", "tariffs.view_minimumvolume"),
+            (_("Tariff preview"), "tariffs:preview", "tariffs.view_tariff"),
         ],
     ),
     (

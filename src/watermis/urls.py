@@ -16,6 +16,7 @@ urlpatterns = [
     path("org/", include("watermis.org.urls")),
     path("system/", include("watermis.system.urls")),
     path("core/", include("watermis.core.urls")),
+    path("tariffs/", include("watermis.tariffs.urls")),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

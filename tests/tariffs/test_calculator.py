@@ -261,18 +261,22 @@ def test_fees_per_m3_and_fixed():
 
 
 def test_errors_are_clear():
-    with pytest.raises(TariffError, match="no tariff version is in force on 2019-01-02"):
-        price_bill(
-            [HARBIN], facts("1", start=datetime.date(2019, 1, 1), end=datetime.date(2019, 2, 1))
-        )
-    with pytest.raises(ValueError, match="more than 2 decimal places"):
-        price_bill([HARBIN], facts("1.234"))
-    with pytest.raises(TariffError, match="negative"):
-        price_bill([HARBIN], facts("-1"))
-    with pytest.raises(TariffError, match="ends before"):
-        price_bill(
-            [HARBIN], facts("1", start=datetime.date(2026, 5, 1), end=datetime.date(2026, 4, 1))
-        )
+    """Messages say what is wrong (in the operator's language; English here)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        with pytest.raises(TariffError, match="in force on 2019-01-02"):
+            price_bill(
+                [HARBIN], facts("1", start=datetime.date(2019, 1, 1), end=datetime.date(2019, 2, 1))
+            )
+        with pytest.raises(ValueError, match="more than 2 decimal places"):
+            price_bill([HARBIN], facts("1.234"))
+        with pytest.raises(TariffError, match="negative"):
+            price_bill([HARBIN], facts("-1"))
+        with pytest.raises(TariffError, match="ends before"):
+            price_bill(
+                [HARBIN], facts("1", start=datetime.date(2026, 5, 1), end=datetime.date(2026, 4, 1))
+            )
 
 
 # --- properties -----------------------------------------------------------------

@@ -13,6 +13,8 @@ applied to volume × price; a property test proves they agree.
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.utils.translation import gettext as _
+
 FEN = Decimal("0.01")
 PRICE_PLACES = Decimal("0.0001")
 VOLUME_PLACES = Decimal("0.01")
@@ -39,7 +41,9 @@ def to_centi(volume: Decimal) -> int:
     """A volume as an integer of 0.01 m³; refuses more than 2 decimal places."""
     scaled = volume * 100
     if scaled != scaled.to_integral_value():
-        raise ValueError(f"volume {volume} has more than 2 decimal places")
+        raise ValueError(
+            _("The volume %(value)s has more than 2 decimal places.") % {"value": volume}
+        )
     return int(scaled)
 
 
@@ -47,7 +51,9 @@ def to_price_units(price: Decimal) -> int:
     """A unit price as an integer of 0.0001 yuan; refuses more than 4 decimal places."""
     scaled = price * 10000
     if scaled != scaled.to_integral_value():
-        raise ValueError(f"price {price} has more than 4 decimal places")
+        raise ValueError(
+            _("The price %(value)s has more than 4 decimal places.") % {"value": price}
+        )
     return int(scaled)
 
 

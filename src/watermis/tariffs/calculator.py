@@ -38,6 +38,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
+from django.utils.translation import gettext as _
+
 from watermis.core.money import from_centi, from_fen, from_price_units, line_amount_fen, to_centi
 
 FLAT = "flat"
@@ -215,7 +217,9 @@ def _segments(versions, start, end):
     first_day = start + datetime.timedelta(days=1) if end > start else end
     spec = _in_force(versions, first_day)
     if spec is None:
-        raise TariffError(f"no tariff version is in force on {first_day:%Y-%m-%d}")
+        raise TariffError(
+            _("No tariff version is in force on %(date)s.") % {"date": first_day.isoformat()}
+        )
     if versions[-1].effective_from <= first_day:  # the common case: one version all along
         if spec.tier_mode != CYCLIC:
             return [(spec, (end - start).days, False)]
@@ -291,7 +295,10 @@ def _quota_lines(spec, volume, quota, lines):
         return 0
     base = next((i.prices[0] for i in spec.items if i.code == spec.quota_base_code), None)
     if base is None:
-        raise TariffError(f"quota base item {spec.quota_base_code} has no price in this version")
+        raise TariffError(
+            _("The quota base item %(item)s has no price in this version.")
+            % {"item": spec.quota_base_code}
+        )
     code, name = spec.quota_item
     total, low = 0, 0
     for number, bracket in enumerate(spec.brackets, start=1):
@@ -331,10 +338,10 @@ def _fee_lines(fees, volume, effective_from, lines, fixed=True):
 def price_bill(versions, facts: BillFacts) -> BillResult:
     """Price one bill. ``versions``: the tariff's versions, sorted by ``effective_from``."""
     if facts.period_end < facts.period_start:
-        raise TariffError("the period ends before it starts")
+        raise TariffError(_("The period ends before it starts."))
     volume = to_centi(facts.volume)
     if volume < 0:
-        raise TariffError("the volume is negative")
+        raise TariffError(_("The volume is negative."))
     if not facts.minimum_exempt and facts.minimum:
         volume = max(volume, to_centi(facts.minimum))
     position = to_centi(facts.cycle_to_date)

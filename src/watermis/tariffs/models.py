@@ -285,7 +285,7 @@ class QuotaBracket(models.Model):
     )
     number = models.PositiveSmallIntegerField(_("bracket"))
     upper_percent = models.DecimalField(
-        _("up to % over plan"), max_digits=7, decimal_places=2, null=True, blank=True
+        _("limit: percent over plan"), max_digits=7, decimal_places=2, null=True, blank=True
     )
     multiple = models.DecimalField(_("times the base price"), max_digits=6, decimal_places=2)
 

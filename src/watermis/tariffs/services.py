@@ -221,7 +221,7 @@ def create_version(actor, tariff, data, today=None):
     """Add a version to a tariff, starting on ``data["effective_from"]``."""
     today = today or timezone.localdate()
     tariff = Tariff.objects.select_for_update().get(pk=tariff.pk)
-    ensure_in_scope(actor, tariff, "change")
+    ensure_in_scope(actor, TariffVersion(tariff=tariff), "add")
     start = data.get("effective_from")
     latest = tariff.versions.order_by("-effective_from").first()
     if start is None:
@@ -249,6 +249,7 @@ def create_version(actor, tariff, data, today=None):
             setattr(version, name, data[name])
     version.full_clean()
     version.save(force_insert=True)
+    version.refresh_from_db()  # the journal shows stored values (30 → "30.00")
     _write_children(version, data)
     journal.record(
         version,
@@ -266,7 +267,7 @@ def update_version(actor, version, data, today=None):
     """Change a version that is not yet in force (its children are replaced)."""
     today = today or timezone.localdate()
     version = TariffVersion.objects.select_for_update().get(pk=version.pk)
-    ensure_in_scope(actor, version.tariff, "change")
+    ensure_in_scope(actor, version, "change")
     if version.effective_from <= today:
         raise PermissionDenied(
             _("This version is in force already: add a new version instead of changing it.")
@@ -288,6 +289,7 @@ def update_version(actor, version, data, today=None):
             setattr(version, name, data[name])
     version.full_clean()
     version.save()
+    version.refresh_from_db()
     for related in (version.tiers, version.prices, version.quota_brackets, version.surcharges):
         related.all().delete()
     _write_children(version, data)
