@@ -51,10 +51,10 @@ class MinimumVolumeForm(ScopedFormMixin, forms.ModelForm):
         fields = services.MINIMUM_FIELDS
 
 
-def _decimal(label="", places=None, digits=10, **kwargs):
+def _decimal(label="", places=None, digits=10, required=False, **kwargs):
     return forms.DecimalField(
         label=label,
-        required=False,
+        required=required,
         max_digits=digits,
         decimal_places=places,
         localize=False,
@@ -355,28 +355,18 @@ class PreviewForm(ScopedFormMixin, forms.Form):
     tariff = forms.ModelChoiceField(
         Tariff.objects.select_related("category"), label=capfirst(_("tariff"))
     )
-    volume = forms.DecimalField(
-        label=_("Volume (m³)"),
-        min_value=0,
-        max_digits=12,
-        decimal_places=2,
-        localize=False,
-        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
-    )
+    volume = _decimal(_("Volume (m³)"), places=2, digits=12, required=True, min_value=0)
     period_start = forms.DateField(
         label=_("Previous reading date"),
         widget=DATE_WIDGET,
         help_text=_("The bill covers the days after this date up to the reading date."),
     )
     period_end = forms.DateField(label=_("Reading date"), widget=DATE_WIDGET)
-    cycle_to_date = forms.DecimalField(
-        label=_("Cycle to date (m³)"),
-        required=False,
+    cycle_to_date = _decimal(
+        _("Cycle to date (m³)"),
+        places=2,
+        digits=12,
         min_value=0,
-        max_digits=12,
-        decimal_places=2,
-        localize=False,
-        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
         help_text=_("Cumulative tiers: volume already billed in this tier cycle."),
     )
     household_size = forms.IntegerField(
@@ -387,14 +377,11 @@ class PreviewForm(ScopedFormMixin, forms.Form):
         help_text=_("People; blank: not declared."),
     )
     low_income = forms.BooleanField(label=_("Low-income household (no tiers)"), required=False)
-    planned_volume = forms.DecimalField(
-        label=_("Planned volume (m³)"),
-        required=False,
+    planned_volume = _decimal(
+        _("Planned volume (m³)"),
+        places=2,
+        digits=12,
         min_value=0,
-        max_digits=12,
-        decimal_places=2,
-        localize=False,
-        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
         help_text=_("Volume above the plan pays the over-plan surcharge."),
     )
     caliber = forms.ChoiceField(
