@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "watermis.system",
     "watermis.org",
     "watermis.tariffs",
+    "watermis.customers",
 ]
 
 MIDDLEWARE = [

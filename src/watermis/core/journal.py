@@ -58,7 +58,8 @@ def acting_as(actor):
         _current.reset(token)
 
 
-def _json_value(value):
+def snapshot_value(value):
+    """A field value as the journal stores it (JSON-safe)."""
     if isinstance(value, decimal.Decimal):
         return str(value)
     if isinstance(value, datetime.datetime | datetime.date | datetime.time):
@@ -81,7 +82,7 @@ def snapshot(obj, m2m=True):
     for field in obj._meta.concrete_fields:
         if field.name in exclude:
             continue
-        data[field.attname] = _json_value(field.value_from_object(obj))
+        data[field.attname] = snapshot_value(field.value_from_object(obj))
     if m2m and obj.pk is not None:
         for field in obj._meta.many_to_many:
             if field.name in exclude:

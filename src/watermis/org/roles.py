@@ -17,7 +17,7 @@ CASHIER = "收费员"
 READER = "抄表员"
 COLLECTOR = "走收员"
 
-OWN_APPS = ("core", "org", "system", "tariffs")
+OWN_APPS = ("core", "org", "system", "tariffs", "customers")
 
 VIEW_ORG = ["org.view_company", "org.view_zone", "org.view_businessunit", "org.view_employee"]
 VIEW_TARIFFS = [
@@ -26,6 +26,24 @@ VIEW_TARIFFS = [
     "tariffs.view_tariff",
     "tariffs.view_tariffversion",
     "tariffs.view_minimumvolume",
+]
+
+VIEW_CUSTOMERS = [
+    "customers.view_customer",
+    "customers.view_meter",
+    "customers.view_area",
+    "customers.view_book",
+    "customers.view_meterevent",
+]
+EDIT_CUSTOMERS = [
+    "customers.add_customer",
+    "customers.change_customer",
+    "customers.add_meter",
+    "customers.change_meter",
+    "customers.add_area",
+    "customers.change_area",
+    "customers.add_book",
+    "customers.change_book",
 ]
 
 ROLE_PERMISSIONS = {
@@ -39,11 +57,25 @@ ROLE_PERMISSIONS = {
         "core.view_api_schema",
         "system.view_parameter",
         *VIEW_TARIFFS,
+        *VIEW_CUSTOMERS,
     ],
-    CLERK: [*VIEW_ORG, "core.view_auditentry", "system.view_parameter", *VIEW_TARIFFS],
-    CASHIER: ["org.view_company", "org.view_zone", "org.view_businessunit", *VIEW_TARIFFS],
-    READER: ["org.view_company", "org.view_zone"],
-    COLLECTOR: ["org.view_company", "org.view_zone"],
+    CLERK: [
+        *VIEW_ORG,
+        "core.view_auditentry",
+        "system.view_parameter",
+        *VIEW_TARIFFS,
+        *VIEW_CUSTOMERS,
+        *EDIT_CUSTOMERS,
+    ],
+    CASHIER: [
+        "org.view_company",
+        "org.view_zone",
+        "org.view_businessunit",
+        *VIEW_TARIFFS,
+        *VIEW_CUSTOMERS,
+    ],
+    READER: ["org.view_company", "org.view_zone", *VIEW_CUSTOMERS],
+    COLLECTOR: ["org.view_company", "org.view_zone", *VIEW_CUSTOMERS],
 }
 
 
