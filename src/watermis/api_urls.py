@@ -3,6 +3,7 @@
 from rest_framework.routers import SimpleRouter
 
 from watermis.core.api import AuditEntryViewSet
+from watermis.customers.api import AreaViewSet, BookViewSet, CustomerViewSet, MeterViewSet
 from watermis.org.api import BusinessUnitViewSet, EmployeeViewSet, OperatorViewSet, ZoneViewSet
 from watermis.tariffs.api import PriceItemViewSet, TariffViewSet, WaterCategoryViewSet
 
@@ -15,3 +16,7 @@ router.register("journal", AuditEntryViewSet, basename="journal")
 router.register("price-items", PriceItemViewSet, basename="price-item")
 router.register("categories", WaterCategoryViewSet, basename="category")
 router.register("tariffs", TariffViewSet, basename="tariff")
+router.register("areas", AreaViewSet, basename="area")
+router.register("books", BookViewSet, basename="book")
+router.register("customers", CustomerViewSet, basename="customer")
+router.register("meters", MeterViewSet, basename="meter")

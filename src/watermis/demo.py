@@ -9,6 +9,7 @@ import random
 from django.db import transaction
 
 from watermis.core.journal import audit_context
+from watermis.customers import demo as customers_demo
 from watermis.org import demo as org_demo
 from watermis.org.models import Company
 from watermis.tariffs import demo as tariffs_demo
@@ -18,12 +19,23 @@ def demo_exists():
     return Company.objects.exists()
 
 
-def build_demo(seed=2026, staff_per_unit=8):
-    """Build the demo company in one transaction; returns what was built."""
+DEFAULT_CUSTOMERS = 3000
+
+
+def build_demo(seed=2026, staff_per_unit=8, customers=DEFAULT_CUSTOMERS, progress=None):
+    """Build the demo company in one transaction; returns what was built.
+
+    ``customers``: how many accounts (with their meters) to generate; the same
+    generator reaches benchmark sizes (a million) in bounded memory.
+    ``progress(done, total)`` is told after each chunk of customers.
+    """
     rng = random.Random(seed)
     with audit_context(source="command:load_demo"), transaction.atomic():
         built = org_demo.build(rng, staff_per_unit=staff_per_unit)
         built.update(tariffs_demo.build(rng))
+        built["customer_data"] = customers_demo.build(
+            rng, built, built, customers=customers, progress=progress
+        )
     return built
 
 

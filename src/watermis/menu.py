@@ -15,6 +15,40 @@ MENU = [
         ],
     ),
     (
+        _("Customers"),
+        "bi-person-vcard",
+        [
+            (_("Customer accounts"), "customers:customer_list", "customers.view_customer"),
+            (_("Open an account"), "customers:customer_open", "customers.add_customer"),
+            (_("Reading areas"), "customers:area_list", "customers.view_area"),
+            (_("Reading books"), "customers:book_list", "customers.view_book"),
+            (_("Route order"), "customers:route_order", "customers.change_customer"),
+            (
+                _("Move accounts between books"),
+                "customers:move_customers",
+                "customers.change_customer",
+            ),
+            (_("Batch update"), "customers:batch_update", "customers.change_customer"),
+            (_("New customers"), "customers:new_customers", "customers.view_customer"),
+            (_("Closed customers"), "customers:closed_customers", "customers.view_customer"),
+            (_("Import from Excel"), "customers_import:upload", "customers.add_customer"),
+            (_("Export to Excel"), "customers_import:export", "customers.view_customer"),
+        ],
+    ),
+    (
+        _("Metering"),
+        "bi-speedometer",
+        [
+            (_("Meters"), "customers:meter_list", "customers.view_meter"),
+            (_("Master meters"), "customers:master_list", "customers.view_meter"),
+            (
+                _("Meter events / replacement history"),
+                "customers:event_list",
+                "customers.view_meterevent",
+            ),
+        ],
+    ),
+    (
         _("Queries"),
         "bi-search",
         [

@@ -193,3 +193,89 @@ def test_switch_operator_from_admin_to_manager(login, screenshot_dir):
     # The session is now the manager's: signing in again as admin is not needed to see it.
     page.goto("/org/switch/")
     assert "manager" in page.inner_text("main")
+
+
+def test_clerk_opens_an_account_adds_replaces_and_transfers_a_meter(login, screenshot_dir):
+    """The business hall's day: an area and a book, a new account with its meter, another
+    meter, its replacement, its transfer to a new account; the page is checked after each."""
+    page = login("clerk")  # edits customers in zone 东城区
+
+    def submit(selector):
+        with page.expect_navigation():
+            page.click(selector)
+        page.wait_for_load_state("load")
+        content = page.content()
+        for marker in ERROR_MARKERS:
+            assert marker not in content, f"{page.url}: {marker}"
+
+    page.goto("/customers/areas/add/")
+    page.fill("#id_code", "E2E-A")
+    page.fill("#id_name", "测试片区")
+    page.select_option("#id_zone", index=1)
+    submit("button[type=submit]")
+    assert "测试片区" in page.inner_text("main")
+
+    page.goto("/customers/books/add/")
+    page.fill("#id_code", "E2E-B")
+    page.fill("#id_name", "测试抄表册")
+    page.select_option("#id_area", label="测试片区")
+    submit("button[type=submit]")
+    assert "测试抄表册" in page.inner_text("main")
+
+    page.goto("/customers/open/")
+    page.fill("#id_name", "张三丰")
+    page.fill("#id_phone", "13800138000")
+    page.fill("#id_address", "东城区解放路12号")
+    page.select_option("#id_book", label="E2E-B 测试抄表册")
+    page.select_option("#id_category", index=1)
+    page.fill("#id_meter-number", "E2E-M1")
+    page.select_option("#id_meter-tariff", index=1)
+    submit("#open-submit")
+    main = page.inner_text("main")
+    assert re.search(r"/customers/\d+/$", page.url), page.url
+    assert "张三丰" in main and "E2E-M1" in main
+    account = page.inner_text(".wm-detail tr:first-child td").strip()
+    assert account.startswith("DC"), account
+    customer_url = page.url
+    page.screenshot(path=str(screenshot_dir / "customer-opened.png"), full_page=True)
+
+    page.click("#customer-add-meter")
+    page.wait_for_load_state("load")
+    page.fill("#id_number", "E2E-M2")
+    page.select_option("#id_tariff", index=1)
+    submit("#action-submit")
+    assert page.url == customer_url
+    assert "E2E-M2" in page.inner_text("#customer-meters")
+
+    page.click("#customer-meters a:text('E2E-M2')")
+    page.wait_for_load_state("load")
+    page.click("#meter-replace")
+    page.wait_for_load_state("load")
+    page.fill("#id_old_final_reading", "35.5")
+    page.fill("#id_number", "E2E-M3")
+    page.fill("#id_reason", "表坏")
+    submit("#action-submit")
+    main = page.inner_text("main")
+    assert "E2E-M3" in page.inner_text("h1") and "E2E-M2" in main
+    page.goto(customer_url)
+    meters = page.inner_text("#customer-meters")
+    assert "E2E-M3" in meters and "E2E-M2" in meters
+
+    page.click("#customer-meters a:text('E2E-M3')")
+    page.wait_for_load_state("load")
+    page.click("#meter-transfer")
+    page.wait_for_load_state("load")
+    page.check("#id_target_1")  # a new account
+    assert page.locator("#new-customer").is_visible()
+    page.fill("#id_new-name", "李四")
+    page.fill("#id_new-address", "东城区解放路14号")
+    page.select_option("#id_new-book", label="E2E-B 测试抄表册")
+    page.select_option("#id_new-category", index=1)
+    page.fill("#id_reason", "房屋出售")
+    submit("#action-submit")
+    main = page.inner_text("main")
+    assert "李四" in main and "房屋出售" in main
+    page.screenshot(path=str(screenshot_dir / "meter-transferred.png"), full_page=True)
+    page.goto(customer_url)
+    assert "E2E-M3" not in page.inner_text("#customer-meters")
+    assert "E2E-M1" in page.inner_text("#customer-meters")

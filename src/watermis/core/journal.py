@@ -104,7 +104,10 @@ def zone_of(obj):
             return None
     if last == "pk":
         return value.pk
-    return getattr(value, last + "_id", getattr(value, last, None))
+    attname = last + "_id"
+    if hasattr(value, attname):  # the id, without loading the related row
+        return getattr(value, attname)
+    return getattr(value, last, None)
 
 
 def build_entry(obj, action, before=None, after=None, reason="", verb="", at=None, actor=None):

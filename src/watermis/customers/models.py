@@ -128,9 +128,9 @@ class PaymentMethod(models.TextChoices):
 
 
 class CustomerStatus(models.TextChoices):
-    ACTIVE = "active", _("Active")
-    SUSPENDED = "suspended", _("Suspended")
-    CLOSED = "closed", _("Closed")
+    ACTIVE = "active", pgettext_lazy("customer", "Active")
+    SUSPENDED = "suspended", pgettext_lazy("customer", "Suspended")
+    CLOSED = "closed", pgettext_lazy("customer", "Closed")
 
 
 class Customer(models.Model):
@@ -222,8 +222,8 @@ class MeterKind(models.TextChoices):
 
 
 class MeterStatus(models.TextChoices):
-    ACTIVE = "active", _("In service")
-    REMOVED = "removed", _("Removed")
+    ACTIVE = "active", pgettext_lazy("meter", "In service")
+    REMOVED = "removed", pgettext_lazy("meter", "Removed")
 
 
 class ValveState(models.TextChoices):

@@ -201,9 +201,22 @@ def open_customer(actor, data, meter_data, today=None):
         raise ValidationError({"book": _("Choose the reading book.")})
     ensure_in_scope(actor, customer, "add")
     customer.account_no = next_account_number(customer.book.area.zone)
+    if not customer.route_order:
+        customer.route_order = end_of_route(customer.book)
     journal.create_object(customer, actor=actor)
     _new_meter(actor, customer, meter_data, customer.zone)
     return customer
+
+
+def end_of_route(book, step=1):
+    """The route position after the last account of a book (positions go in tens)."""
+    last = (
+        Customer.objects.filter(book=book)
+        .order_by("-route_order")
+        .values_list("route_order", flat=True)
+        .first()
+    )
+    return (last or 0) + 10 * step
 
 
 @transaction.atomic
@@ -355,7 +368,10 @@ def transfer_meter(
             raise ValidationError(
                 {"to_customer": _("Choose the customer, or give the new customer's details.")}
             )
+        if new_customer.get("book") is None:
+            raise ValidationError({"book": _("Choose the reading book.")})
         to_customer = _customer_from(new_customer)
+        to_customer.route_order = end_of_route(to_customer.book)
         to_customer.opened_on = on or today or timezone.localdate()
         ensure_in_scope(actor, to_customer, "add")
         to_customer.account_no = next_account_number(to_customer.book.area.zone)
@@ -508,13 +524,14 @@ def batch_update(actor, customer_ids, changes, reason):
         raise PermissionDenied(_("Some of the chosen accounts do not exist."))
     for customer in customers:
         ensure_in_scope(actor, customer, "change")
-    values = dict(changes)
-    if "book" in values:
-        values["zone"] = values["book"].area.zone
-        if "route_order" not in values:
-            values["route_order"] = 0
-    changed = []
-    for customer, diff in batch_preview(customers, values):
+    changed, moved = [], 0
+    previews = sorted(batch_preview(customers, changes), key=lambda row: row[0].account_no)
+    for customer, diff in previews:
+        if "book" in diff:  # a moved account joins the end of its new book's route, in its zone
+            moved += 1
+            target = diff["book"][1]
+            diff["zone"] = (customer.zone, target.area.zone)
+            diff["route_order"] = (customer.route_order, end_of_route(target, moved))
         before = {name: _stored(customer, name) for name in diff}
         for name, (_old, new) in diff.items():
             setattr(customer, name, new)
@@ -528,22 +545,5 @@ def batch_update(actor, customer_ids, changes, reason):
 
 @transaction.atomic
 def move_customers(actor, customer_ids, to_book, reason):
-    """Move accounts to another book (F5.4); they go to the end of its route."""
-    to_book = Book.objects.select_related("area").get(pk=to_book.pk)
-    last = (
-        Customer.objects.filter(book=to_book)
-        .order_by("-route_order")
-        .values_list("route_order", flat=True)
-        .first()
-        or 0
-    )
-    count = batch_update(actor, customer_ids, {"book": to_book}, reason)
-    moved = list(
-        Customer.objects.filter(pk__in=customer_ids, book=to_book, route_order=0).order_by(
-            "account_no"
-        )
-    )
-    for step, customer in enumerate(moved, start=1):
-        customer.route_order = last + step * 10
-    Customer.objects.bulk_update(moved, ["route_order"], batch_size=1000)
-    return count
+    """Move accounts to another book (F5.4); they join the end of its route, in account order."""
+    return batch_update(actor, customer_ids, {"book": to_book}, reason)

@@ -1,0 +1,222 @@
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from watermis.core.filtersets import ScopedFilterSet
+from watermis.org.models import Employee, Zone
+from watermis.tariffs.models import Caliber, Tariff, WaterCategory
+
+from .models import (
+    Area,
+    Book,
+    Customer,
+    CustomerStatus,
+    Meter,
+    MeterEvent,
+    MeterEventKind,
+    MeterKind,
+    MeterStatus,
+    PaymentMethod,
+    ReadingCycle,
+)
+
+
+class AreaFilterSet(ScopedFilterSet):
+    q = django_filters.CharFilter(method="search", label=_("Code or name"))
+    zone = django_filters.ModelChoiceFilter(queryset=Zone.objects.all(), label=_("Zone"))
+    active = django_filters.BooleanFilter(label=_("Active"))
+    search_fields = ("code", "name")
+
+    class Meta:
+        model = Area
+        fields = ["q", "zone", "active"]
+
+
+class BookFilterSet(ScopedFilterSet):
+    q = django_filters.CharFilter(method="search", label=_("Code or name"))
+    zone = django_filters.ModelChoiceFilter(
+        field_name="area__zone", queryset=Zone.objects.all(), label=_("Zone")
+    )
+    area = django_filters.ModelChoiceFilter(queryset=Area.objects.all(), label=_("Reading area"))
+    reader = django_filters.ModelChoiceFilter(
+        queryset=Employee.objects.filter(is_reader=True), label=_("Meter reader")
+    )
+    cycle = django_filters.ChoiceFilter(choices=ReadingCycle.choices, label=_("Reading cycle"))
+    active = django_filters.BooleanFilter(label=_("Active"))
+    search_fields = ("code", "name")
+
+    class Meta:
+        model = Book
+        fields = ["q", "zone", "area", "reader", "cycle", "active"]
+
+
+def search_customers(queryset, value):
+    """Account number (prefix), name (contains), pinyin initials (prefix), address (contains),
+    phone (prefix)."""
+    value = (value or "").strip()
+    if not value:
+        return queryset
+    q = (
+        Q(account_no__istartswith=value)
+        | Q(name__icontains=value)
+        | Q(address__icontains=value)
+        | Q(phone__startswith=value)
+        | Q(phone2__startswith=value)
+    )
+    if value.isascii() and value.isalpha():
+        q |= Q(name_initials__startswith=value.lower())
+    return queryset.filter(q)
+
+
+class CustomerFilterSet(ScopedFilterSet):
+    q = django_filters.CharFilter(
+        method="search", label=_("Account, name, initials, address or phone")
+    )
+    zone = django_filters.ModelChoiceFilter(queryset=Zone.objects.all(), label=_("Zone"))
+    area = django_filters.ModelChoiceFilter(
+        field_name="book__area", queryset=Area.objects.all(), label=_("Reading area")
+    )
+    book = django_filters.ModelChoiceFilter(queryset=Book.objects.all(), label=_("Reading book"))
+    category = django_filters.ModelChoiceFilter(
+        queryset=WaterCategory.objects.all(), label=_("Water-use category")
+    )
+    status = django_filters.ChoiceFilter(choices=CustomerStatus.choices, label=_("Status"))
+    payment_method = django_filters.ChoiceFilter(
+        choices=PaymentMethod.choices, label=_("Payment method")
+    )
+    opened_after = django_filters.DateFilter(
+        field_name="opened_on", lookup_expr="gte", label=_("Opened from")
+    )
+    opened_before = django_filters.DateFilter(
+        field_name="opened_on", lookup_expr="lte", label=_("Opened to")
+    )
+
+    class Meta:
+        model = Customer
+        fields = [
+            "q",
+            "zone",
+            "area",
+            "book",
+            "category",
+            "status",
+            "payment_method",
+            "opened_after",
+            "opened_before",
+        ]
+
+    def search(self, queryset, name, value):
+        return search_customers(queryset, value)
+
+
+class NewCustomerFilterSet(ScopedFilterSet):
+    """New accounts by open date and zone (F5.6)."""
+
+    opened_after = django_filters.DateFilter(
+        field_name="opened_on", lookup_expr="gte", label=_("Opened from")
+    )
+    opened_before = django_filters.DateFilter(
+        field_name="opened_on", lookup_expr="lte", label=_("Opened to")
+    )
+    zone = django_filters.ModelChoiceFilter(queryset=Zone.objects.all(), label=_("Zone"))
+    area = django_filters.ModelChoiceFilter(
+        field_name="book__area", queryset=Area.objects.all(), label=_("Reading area")
+    )
+    category = django_filters.ModelChoiceFilter(
+        queryset=WaterCategory.objects.all(), label=_("Water-use category")
+    )
+    status = django_filters.ChoiceFilter(choices=CustomerStatus.choices, label=_("Status"))
+
+    class Meta:
+        model = Customer
+        fields = ["opened_after", "opened_before", "zone", "area", "category", "status"]
+
+
+class ClosedCustomerFilterSet(ScopedFilterSet):
+    """Closed accounts (F5.7)."""
+
+    closed_after = django_filters.DateFilter(
+        field_name="closed_on", lookup_expr="gte", label=_("Closed from")
+    )
+    closed_before = django_filters.DateFilter(
+        field_name="closed_on", lookup_expr="lte", label=_("Closed to")
+    )
+    zone = django_filters.ModelChoiceFilter(queryset=Zone.objects.all(), label=_("Zone"))
+    area = django_filters.ModelChoiceFilter(
+        field_name="book__area", queryset=Area.objects.all(), label=_("Reading area")
+    )
+    q = django_filters.CharFilter(
+        method="search", label=_("Account, name, initials, address or phone")
+    )
+
+    class Meta:
+        model = Customer
+        fields = ["closed_after", "closed_before", "zone", "area", "q"]
+
+    def search(self, queryset, name, value):
+        return search_customers(queryset, value)
+
+
+class MeterFilterSet(ScopedFilterSet):
+    q = django_filters.CharFilter(method="search", label=_("Meter number or customer"))
+    zone = django_filters.ModelChoiceFilter(queryset=Zone.objects.all(), label=_("Zone"))
+    kind = django_filters.ChoiceFilter(choices=MeterKind.choices, label=_("Kind"))
+    caliber = django_filters.ChoiceFilter(choices=Caliber.choices, label=_("Caliber"))
+    status = django_filters.ChoiceFilter(choices=MeterStatus.choices, label=_("Status"))
+    remote_read = django_filters.BooleanFilter(label=_("Remote reading"))
+    tariff = django_filters.ModelChoiceFilter(queryset=Tariff.objects.all(), label=_("Tariff"))
+
+    class Meta:
+        model = Meter
+        fields = ["q", "zone", "kind", "caliber", "status", "remote_read", "tariff"]
+
+    def search(self, queryset, name, value):
+        value = (value or "").strip()
+        if not value:
+            return queryset
+        q = (
+            Q(number__istartswith=value)
+            | Q(customer__account_no__istartswith=value)
+            | Q(customer__name__icontains=value)
+        )
+        if value.isascii() and value.isalpha():
+            q |= Q(customer__name_initials__startswith=value.lower())
+        return queryset.filter(q)
+
+
+class MasterMeterFilterSet(MeterFilterSet):
+    kind = django_filters.ChoiceFilter(
+        choices=[c for c in MeterKind.choices if c[0] != MeterKind.CUSTOMER], label=_("Kind")
+    )
+
+    class Meta:
+        model = Meter
+        fields = ["q", "zone", "kind", "caliber", "status", "remote_read"]
+
+
+class MeterEventFilterSet(ScopedFilterSet):
+    """Meter events; replacement history (F6.7) is the "replaced" kind."""
+
+    kind = django_filters.ChoiceFilter(choices=MeterEventKind.choices, label=_("Event"))
+    after = django_filters.DateFilter(field_name="on", lookup_expr="gte", label=_("From"))
+    before = django_filters.DateFilter(field_name="on", lookup_expr="lte", label=_("To"))
+    zone = django_filters.ModelChoiceFilter(queryset=Zone.objects.all(), label=_("Zone"))
+    installer = django_filters.ModelChoiceFilter(
+        queryset=Employee.objects.filter(is_installer=True), label=_("Installer")
+    )
+    q = django_filters.CharFilter(method="search", label=_("Meter number or account"))
+
+    class Meta:
+        model = MeterEvent
+        fields = ["kind", "after", "before", "zone", "installer", "q"]
+
+    def search(self, queryset, name, value):
+        value = (value or "").strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(meter__number__istartswith=value)
+            | Q(new_meter__number__istartswith=value)
+            | Q(from_customer__account_no__istartswith=value)
+            | Q(to_customer__account_no__istartswith=value)
+        )
