@@ -132,7 +132,24 @@ def customer_objects(org, admin, tariff_objects):
             "tariff": tariff_objects["tariff"],
         },
     )
-    return {"area": area, "book": book, "customer": customer, "meter": customer.meters.get()}
+    surcharge = services.add_customer_surcharge(
+        admin,
+        customer,
+        {
+            "item": tariff_objects["item"],
+            "kind": "fixed",
+            "amount": 2,
+            "starts_on": datetime.date(2025, 1, 1),
+            "reason": "消防",
+        },
+    )
+    return {
+        "area": area,
+        "book": book,
+        "customer": customer,
+        "meter": customer.meters.get(),
+        "surcharge": surcharge,
+    }
 
 
 def real_path(path, name, org, admin, tariff_objects=None, customer_objects=None):

@@ -12,6 +12,7 @@ from .models import (
     Book,
     Customer,
     CustomerStatus,
+    CustomerSurcharge,
     Meter,
     MeterKind,
     MeterStatus,
@@ -278,3 +279,20 @@ class BatchUpdateForm(ScopedFormMixin, forms.Form):
 
     def field_pairs(self):
         return [(self[f"set_{name}"], self[name]) for name in services.BATCH_FIELDS]
+
+
+class CustomerSurchargeForm(ScopedFormMixin, forms.ModelForm):
+    """An extra fee for one customer (F11.5)."""
+
+    class Meta:
+        model = CustomerSurcharge
+        fields = ["item", "kind", "amount", "starts_on", "ends_on", "reason"]
+        widgets = {
+            "starts_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "ends_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+
+
+class EndSurchargeForm(BootstrapMixin, forms.Form):
+    ends_on = _date(_("Last day charged"), initial=timezone.localdate)
+    reason = forms.CharField(label=_("Reason"), max_length=200)

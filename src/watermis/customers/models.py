@@ -16,7 +16,7 @@ from django.utils.translation import pgettext_lazy
 from watermis.core.scoping import ScopedManager
 from watermis.core.validators import code_validator, phone_validator
 from watermis.org.models import Employee, Zone
-from watermis.tariffs.models import Caliber, Tariff
+from watermis.tariffs.models import Caliber, SurchargeKind, Tariff
 
 
 class Area(models.Model):
@@ -444,3 +444,42 @@ class MeterEvent(models.Model):
 
     def __str__(self):
         return f"{self.meter} {self.get_kind_display()} {self.on}"
+
+
+class CustomerSurcharge(models.Model):
+    """An extra fee charged to one customer (F11.5), from ``starts_on`` until ``ends_on``.
+
+    Never deleted: ending one sets ``ends_on``. The bill run passes those in force
+    to the tariff calculator as ``BillFacts.extra_fees``.
+    """
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="surcharges"
+    )
+    item = models.ForeignKey(
+        "tariffs.PriceItem",
+        verbose_name=_("price item"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    kind = models.CharField(_("kind"), max_length=8, choices=SurchargeKind.choices)
+    amount = models.DecimalField(
+        _("amount"), max_digits=10, decimal_places=4, validators=[MinValueValidator(0)]
+    )
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("until"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=200)
+
+    objects = ScopedManager()
+    zone_scope = "customer__zone"
+
+    class Meta:
+        verbose_name = _("customer surcharge")
+        verbose_name_plural = _("customer surcharges")
+        ordering = ["customer", "-starts_on"]
+
+    def __str__(self):
+        return f"{self.customer.account_no} {self.item} {self.amount}"
+
+    def get_absolute_url(self):
+        return reverse("customers:customer_detail", args=[self.customer_id])

@@ -23,6 +23,7 @@ from .models import (
     Book,
     Customer,
     CustomerStatus,
+    CustomerSurcharge,
     Meter,
     MeterEvent,
     MeterEventKind,
@@ -547,3 +548,63 @@ def batch_update(actor, customer_ids, changes, reason):
 def move_customers(actor, customer_ids, to_book, reason):
     """Move accounts to another book (F5.4); they join the end of its route, in account order."""
     return batch_update(actor, customer_ids, {"book": to_book}, reason)
+
+
+# --- surcharges on chosen customers (F11.5) -------------------------------------------
+
+SURCHARGE_FIELDS = ["item", "kind", "amount", "starts_on", "ends_on", "reason"]
+
+
+def _check_surcharge(surcharge):
+    errors = {}
+    surcharge.full_clean(exclude=["customer", "ends_on", "reason"])  # types and required fields
+    amount = surcharge.amount
+    if amount is not None and amount.normalize().as_tuple().exponent < (
+        -2 if surcharge.kind == "fixed" else -4
+    ):
+        errors["amount"] = (
+            _("A fixed surcharge is an amount in yuan with at most 2 decimal places.")
+            if surcharge.kind == "fixed"
+            else _("A per-m³ surcharge has at most 4 decimal places.")
+        )
+    if surcharge.ends_on and surcharge.starts_on and surcharge.ends_on < surcharge.starts_on:
+        errors["ends_on"] = _("The end date is before the start date.")
+    if not (surcharge.reason or "").strip():
+        errors["reason"] = _("Give a reason.")
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def add_customer_surcharge(actor, customer, data):
+    """Charge one customer an extra fee from a date (F11.5)."""
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    surcharge = CustomerSurcharge(
+        customer=customer, **{k: data[k] for k in SURCHARGE_FIELDS if k in data}
+    )
+    ensure_in_scope(actor, surcharge, "add")
+    _check_surcharge(surcharge)
+    return journal.create_object(surcharge, actor=actor)
+
+
+@transaction.atomic
+def end_customer_surcharge(actor, surcharge, ends_on, reason):
+    """Stop a customer's surcharge from a date (kept for the bills already priced with it)."""
+    surcharge = CustomerSurcharge.objects.select_for_update().get(pk=surcharge.pk)
+    ensure_in_scope(actor, surcharge, "change")
+    if surcharge.ends_on is not None and surcharge.ends_on <= ends_on:
+        raise ValidationError({"ends_on": _("This surcharge ends earlier already.")})
+    before = journal.snapshot(surcharge)
+    surcharge.ends_on = ends_on
+    _check_surcharge(surcharge)
+    surcharge.save(update_fields=["ends_on"])
+    journal.record(
+        surcharge,
+        AuditAction.UPDATE,
+        before,
+        journal.snapshot(surcharge),
+        reason,
+        "end_surcharge",
+        actor=actor,
+    )
+    return surcharge

@@ -34,6 +34,12 @@ urlpatterns = [
     path("meters/<int:pk>/transfer/", views.MeterTransferView.as_view(), name="meter_transfer"),
     path("meters/<int:pk>/shutoff/", views.MeterShutoffView.as_view(), name="meter_shutoff"),
     path(
+        "<int:pk>/surcharges/add/",
+        views.CustomerSurchargeAddView.as_view(),
+        name="customer_surcharge_add",
+    ),
+    path("surcharges/<int:pk>/end/", views.SurchargeEndView.as_view(), name="surcharge_end"),
+    path(
         "meters/<int:pk>/restore/",
         views.MeterShutoffView.as_view(restore=True),
         name="meter_restore",

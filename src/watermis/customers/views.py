@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
@@ -39,6 +40,8 @@ from .forms import (
     BookForm,
     CustomerForm,
     CustomerStatusForm,
+    CustomerSurchargeForm,
+    EndSurchargeForm,
     MasterMeterForm,
     MeterForm,
     MoveCustomersForm,
@@ -53,6 +56,7 @@ from .models import (
     Book,
     Customer,
     CustomerStatus,
+    CustomerSurcharge,
     Meter,
     MeterEvent,
     MeterKind,
@@ -276,6 +280,12 @@ class CustomerDetailView(ObjectDetailView):
             .select_related("tariff", "master", "parent")
             .order_by("status", "number"),
             events=customer_events(user, customer)[:100],
+            surcharges=CustomerSurcharge.objects.restrict(user)
+            .filter(customer=customer)
+            .select_related("item"),
+            can_add_surcharge=user.has_perm("customers.add_customersurcharge")
+            and customer.status != CustomerStatus.CLOSED,
+            can_end_surcharge=user.has_perm("customers.change_customersurcharge"),
             can_add_meter=user.has_perm("customers.add_meter")
             and customer.status != CustomerStatus.CLOSED,
             can_change_status=context["can_change"] and customer.status != CustomerStatus.CLOSED,
@@ -461,6 +471,53 @@ class CustomerAddMeterView(ObjectActionView):
         meter = services.add_meter(self.request.user, obj, form.cleaned_data)
         messages.success(self.request, _("Meter %(meter)s added.") % {"meter": meter})
         return obj
+
+
+class CustomerSurchargeAddView(ObjectActionView):
+    """Charge one customer an extra fee (F11.5)."""
+
+    model = Customer
+    permission_required = "customers.add_customersurcharge"
+    title = gettext_lazy("Add a surcharge")
+
+    def get_form(self, obj, data=None):
+        return CustomerSurchargeForm(
+            data, user=self.request.user, initial={"starts_on": timezone.localdate()}
+        )
+
+    def summary(self, obj):
+        return customer_summary(obj)
+
+    def perform(self, obj, form, extra):
+        surcharge = services.add_customer_surcharge(self.request.user, obj, form.cleaned_data)
+        messages.success(self.request, _("Surcharge added: %(s)s") % {"s": surcharge})
+        return obj
+
+
+class SurchargeEndView(ObjectActionView):
+    """End a customer's surcharge from a date (it is never deleted)."""
+
+    model = CustomerSurcharge
+    title = gettext_lazy("End a surcharge")
+
+    def get_form(self, obj, data=None):
+        return EndSurchargeForm(data)
+
+    def summary(self, obj):
+        return [
+            *customer_summary(obj.customer),
+            (_("Price item"), obj.item),
+            (_("Amount"), f"{obj.amount} ({obj.get_kind_display()})"),
+            (_("From"), obj.starts_on),
+        ]
+
+    def perform(self, obj, form, extra):
+        data = form.cleaned_data
+        surcharge = services.end_customer_surcharge(
+            self.request.user, obj, data["ends_on"], data["reason"]
+        )
+        messages.success(self.request, _("Surcharge ended: %(s)s") % {"s": surcharge})
+        return surcharge
 
 
 # --- meters (F5.2, F6.1–F6.5, F6.7) ---------------------------------------------------------

@@ -34,6 +34,7 @@ VIEW_CUSTOMERS = [
     "customers.view_area",
     "customers.view_book",
     "customers.view_meterevent",
+    "customers.view_customersurcharge",
 ]
 EDIT_CUSTOMERS = [
     "customers.add_customer",
@@ -44,6 +45,8 @@ EDIT_CUSTOMERS = [
     "customers.change_area",
     "customers.add_book",
     "customers.change_book",
+    "customers.add_customersurcharge",
+    "customers.change_customersurcharge",
 ]
 
 ROLE_PERMISSIONS = {
