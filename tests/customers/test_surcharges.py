@@ -157,3 +157,44 @@ def test_surcharge_pages_and_scope(account, admin, clerk_a, cashier_a, login, or
     )
     with pytest.raises(PermissionDenied):
         services.end_customer_surcharge(other, surcharge, datetime.date(2026, 5, 1), "x")
+
+
+def test_open_account_and_add_meter_through_the_api(account, admin, clerk_a, login, org):
+    """The API opens an account with its first meter and adds meters, through the services."""
+    customer = account["customer"]
+    client = login(clerk_a)
+    body = {
+        "name": "李四",
+        "address": "解放路2号",
+        "book": customer.book_id,
+        "category": customer.category_id,
+        "first_meter": {
+            "number": "API-1",
+            "installed_on": "2026-01-02",
+            "tariff": account["tariff"].pk,
+        },
+    }
+    response = client.post("/api/customers/", body, content_type="application/json")
+    assert response.status_code == 201, response.content
+    assert response.json()["account_no"] == "DC000002"
+    no_meter = client.post(
+        "/api/customers/", {**body, "first_meter": None}, content_type="application/json"
+    )
+    assert no_meter.status_code == 400
+    response = client.post(
+        "/api/meters/",
+        {
+            "customer": customer.pk,
+            "number": "API-2",
+            "installed_on": "2026-01-02",
+            "tariff": account["tariff"].pk,
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    assert (
+        AuditEntry.objects.filter(
+            object_type="customers.meter", source="api", actor=clerk_a
+        ).count()
+        == 2
+    )

@@ -1,6 +1,6 @@
-from rest_framework import mixins
+from django.core.exceptions import ValidationError
 
-from watermis.core.api import ScopedModelSerializer, ScopedViewSet, ScopedWriteViewSet
+from watermis.core.api import ScopedModelSerializer, ScopedWriteViewSet
 
 from . import services
 from .filtersets import AreaFilterSet, BookFilterSet, CustomerFilterSet, MeterFilterSet
@@ -19,7 +19,19 @@ class BookSerializer(ScopedModelSerializer):
         fields = ["id", *services.BOOK_FIELDS]
 
 
+class FirstMeterSerializer(ScopedModelSerializer):
+    class Meta:
+        model = Meter
+        fields = services.METER_FIELDS
+
+
 class CustomerSerializer(ScopedModelSerializer):
+    first_meter = FirstMeterSerializer(
+        write_only=True,
+        required=False,
+        help_text="The account's first meter (required to open an account).",
+    )
+
     class Meta:
         model = Customer
         fields = [
@@ -31,6 +43,7 @@ class CustomerSerializer(ScopedModelSerializer):
             "opened_on",
             "suspended_on",
             "closed_on",
+            "first_meter",
         ]
         read_only_fields = [
             "account_no",
@@ -40,6 +53,14 @@ class CustomerSerializer(ScopedModelSerializer):
             "suspended_on",
             "closed_on",
         ]
+
+
+class NewMeterSerializer(ScopedModelSerializer):
+    """Adding a meter to an existing customer (F5.2)."""
+
+    class Meta:
+        model = Meter
+        fields = ["id", "customer", *services.METER_FIELDS]
 
 
 class MeterSerializer(ScopedModelSerializer):
@@ -85,29 +106,42 @@ class BookViewSet(ScopedWriteViewSet):
     update_service = services.update_book
 
 
-class ScopedUpdateViewSet(mixins.UpdateModelMixin, ScopedViewSet):
-    """Read and update through the app's service; records are created on the pages."""
+def open_customer_from_api(actor, data):
+    """POST /api/customers/: open an account with its first meter (F5.1)."""
+    data = dict(data)
+    meter = data.pop("first_meter", None)
+    if not meter:
+        raise ValidationError({"first_meter": "An account is opened with its first meter."})
+    return services.open_customer(actor, data, meter)
 
-    def perform_update(self, serializer):
-        serializer.instance = self._call(
-            type(self).update_service, serializer.instance, serializer.validated_data
-        )
+
+def add_meter_from_api(actor, data):
+    """POST /api/meters/: another meter for an existing customer (F5.2)."""
+    data = dict(data)
+    return services.add_meter(actor, data.pop("customer"), data)
 
 
-class CustomerViewSet(ScopedUpdateViewSet):
-    """Customers: read and update. An account is opened with its first meter on the page."""
+class CustomerViewSet(ScopedWriteViewSet):
+    """Customers: open (with ``first_meter``), read, update."""
 
     model = Customer
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilterSet
+    create_service = open_customer_from_api
     update_service = services.update_customer
 
     def get_queryset(self):
         return super().get_queryset().order_by("account_no")
 
 
-class MeterViewSet(ScopedUpdateViewSet):
+class MeterViewSet(ScopedWriteViewSet):
+    """Meters: add to a customer, read, update (replacement and transfer are on the pages)."""
+
     model = Meter
     serializer_class = MeterSerializer
     filterset_class = MeterFilterSet
+    create_service = add_meter_from_api
     update_service = services.update_meter
+
+    def get_serializer_class(self):
+        return NewMeterSerializer if self.action == "create" else MeterSerializer

@@ -162,6 +162,9 @@ def _new_meter(actor, customer, data, zone):
             setattr(meter, name, data[name])
     if meter.tariff_id is None and customer is not None:
         raise ValidationError({"tariff": _("Choose the tariff the meter is billed by.")})
+    for linked in (meter.parent, meter.master):
+        if linked is not None:
+            ensure_in_scope(actor, linked, "view")
     _check_meter_links(meter)
     journal.create_object(meter, actor=actor)
     MeterEvent.objects.create(
