@@ -1,7 +1,7 @@
 """Shared set-up for benchmarks: Django against a throw-away test database on the configured server.
 
 ``DATABASE_URL`` chooses the server (default SQLite). The benchmark runs in
-a database of its own (``test_<name>``), created before and destroyed after,
+a database of its own (``bench_<name>``; SQLite: in memory), created before and destroyed after,
 so it never touches real data.
 """
 
@@ -36,6 +36,8 @@ def bench_database():
 
     setup_test_environment()
     old_name = connection.settings_dict["NAME"]
+    if connection.vendor != "sqlite":  # never the test suite's database
+        connection.settings_dict.setdefault("TEST", {})["NAME"] = f"bench_{old_name}"
     connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
     try:
         yield connection.vendor
