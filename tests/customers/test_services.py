@@ -338,3 +338,24 @@ def test_concurrent_openings_never_share_a_number(org, admin):
         t.join()
     assert not errors
     assert sorted(numbers) == [f"DC{n:06d}" for n in range(1, 9)]
+
+
+def test_replacing_a_parent_moves_and_journals_its_subs(setup, admin):
+    customer = open_one(admin, setup)
+    parent = customer.meters.get()
+    sub = services.add_meter(
+        admin,
+        customer,
+        {"number": "S1", "installed_on": DAY, "tariff": setup["tariff"], "parent": parent},
+    )
+    new = services.replace_meter(admin, parent, {"number": "M-NEW"}, D("10"), DAY, reason="换表")
+    sub.refresh_from_db()
+    assert sub.parent == new
+    entry = AuditEntry.objects.get(
+        object_type="customers.meter", object_id=str(sub.pk), verb="replace_parent"
+    )
+    assert (
+        entry.before == {"parent_id": parent.pk}
+        and entry.after == {"parent_id": new.pk}
+        and entry.actor == admin
+    )

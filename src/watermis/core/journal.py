@@ -110,14 +110,18 @@ def zone_of(obj):
     return getattr(value, last, None)
 
 
+def saved_operator(actor):
+    """The actor when it is a saved operator; None for jobs, commands and the demo."""
+    return actor if getattr(actor, "pk", None) else None
+
+
 def build_entry(obj, action, before=None, after=None, reason="", verb="", at=None, actor=None):
     """An unsaved journal entry for ``obj`` in the current context.
 
     ``actor`` is the operator a service acts for; without it, the context's.
     """
     ctx = current_context()
-    actor = actor or ctx.actor
-    actor = actor if getattr(actor, "pk", None) else None
+    actor = saved_operator(actor or ctx.actor)
     return AuditEntry(
         at=at or timezone.now(),
         actor=actor,

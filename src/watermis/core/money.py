@@ -26,6 +26,11 @@ def round_fen(value: Decimal) -> Decimal:
     return value.quantize(FEN, rounding=ROUND_HALF_UP)
 
 
+def has_places(value: Decimal, places: int) -> bool:
+    """Whether ``value`` has at most ``places`` decimal places (trailing zeros do not count)."""
+    return value.normalize().as_tuple().exponent >= -places
+
+
 def line_amount_fen(volume_centi: int, price_units: int) -> int:
     """Amount in fen of volume (0.01 m³) × unit price (0.0001 yuan), rounded half up.
 

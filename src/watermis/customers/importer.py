@@ -537,7 +537,7 @@ def write_rows(actor, clean):
             Meter(kind=MeterKind.CUSTOMER, customer=customer, zone=customer.zone, **values)
         )
     Meter.objects.bulk_create(meters, batch_size=BATCH)
-    recorded_by = actor if getattr(actor, "pk", None) else None
+    recorded_by = journal.saved_operator(actor)
     events = [
         MeterEvent(
             meter=meter,

@@ -14,6 +14,7 @@ from pypinyin import Style, lazy_pinyin
 
 from watermis.core import journal
 from watermis.core.models import AuditAction
+from watermis.core.money import has_places
 from watermis.core.scoping import ensure_in_scope
 from watermis.core.services import create_scoped, update_scoped
 
@@ -155,6 +156,11 @@ def _customer_from(data, customer=None):
     return customer
 
 
+def _record_event(actor, **fields):
+    """Append one meter event (install, replace, transfer, shutoff, restore) by ``actor``."""
+    return MeterEvent.objects.create(recorded_by=journal.saved_operator(actor), **fields)
+
+
 def _new_meter(actor, customer, data, zone):
     meter = Meter(kind=MeterKind.CUSTOMER, customer=customer, zone=zone)
     for name in METER_FIELDS:
@@ -167,14 +173,14 @@ def _new_meter(actor, customer, data, zone):
             ensure_in_scope(actor, linked, "view")
     _check_meter_links(meter)
     journal.create_object(meter, actor=actor)
-    MeterEvent.objects.create(
+    _record_event(
+        actor,
         meter=meter,
         kind=MeterEventKind.INSTALL,
         on=meter.installed_on,
         zone=zone,
         new_initial_reading=meter.initial_reading,
         to_customer=customer,
-        recorded_by=actor if getattr(actor, "pk", None) else None,
     )
     return meter
 
@@ -295,10 +301,10 @@ def update_meter(actor, meter, data):
         for name in METER_FIELDS
         if name in data and name not in ("initial_reading", "number")
     }
+    proposed = copy.copy(meter)
     for name, value in changes.items():
-        setattr(meter, name, value)
-    _check_meter_links(meter)
-    meter.refresh_from_db()
+        setattr(proposed, name, value)
+    _check_meter_links(proposed)
     return journal.update_object(meter, changes, actor=actor)
 
 
@@ -336,11 +342,29 @@ def replace_meter(actor, old, new_data, old_final_reading, on, installer=None, r
     before = journal.snapshot(old)
     old.status, old.removed_on, old.final_reading = MeterStatus.REMOVED, on, old_final_reading
     old.save(update_fields=["status", "removed_on", "final_reading"])
-    Meter.objects.filter(parent=old).update(parent=new)
+    subs = list(Meter.objects.select_for_update().filter(parent=old).order_by("pk"))
+    for sub in subs:  # the sub-meters now hang under the new meter; journaled like any change
+        sub.parent = new
+    Meter.objects.bulk_update(subs, ["parent"])
+    journal.record_many(
+        [
+            journal.build_entry(
+                sub,
+                AuditAction.UPDATE,
+                {"parent_id": old.pk},
+                {"parent_id": new.pk},
+                reason,
+                "replace_parent",
+                actor=actor,
+            )
+            for sub in subs
+        ]
+    )
     journal.record(
         old, AuditAction.UPDATE, before, journal.snapshot(old), reason, "replace", actor=actor
     )
-    MeterEvent.objects.create(
+    _record_event(
+        actor,
         meter=old,
         kind=MeterEventKind.REPLACE,
         on=on,
@@ -352,7 +376,6 @@ def replace_meter(actor, old, new_data, old_final_reading, on, installer=None, r
         to_customer=old.customer,
         installer=installer,
         reason=reason,
-        recorded_by=actor if getattr(actor, "pk", None) else None,
     )
     return new
 
@@ -395,7 +418,8 @@ def transfer_meter(
         verb="transfer",
         actor=actor,
     )
-    MeterEvent.objects.create(
+    _record_event(
+        actor,
         meter=meter,
         kind=MeterEventKind.TRANSFER,
         on=on or today or timezone.localdate(),
@@ -403,7 +427,6 @@ def transfer_meter(
         from_customer=from_customer,
         to_customer=to_customer,
         reason=reason,
-        recorded_by=actor if getattr(actor, "pk", None) else None,
     )
     return meter
 
@@ -430,14 +453,14 @@ def record_shutoff(actor, meter, on, installer, reason, restore=False):
         verb="restore" if restore else "shutoff",
         actor=actor,
     )
-    return MeterEvent.objects.create(
+    return _record_event(
+        actor,
         meter=meter,
         kind=MeterEventKind.RESTORE if restore else MeterEventKind.SHUTOFF,
         on=on,
         zone=meter.zone,
         installer=installer,
         reason=reason,
-        recorded_by=actor if getattr(actor, "pk", None) else None,
     )
 
 
@@ -528,14 +551,15 @@ def batch_update(actor, customer_ids, changes, reason):
         raise PermissionDenied(_("Some of the chosen accounts do not exist."))
     for customer in customers:
         ensure_in_scope(actor, customer, "change")
-    changed, moved = [], 0
+    changed = []
     previews = sorted(batch_preview(customers, changes), key=lambda row: row[0].account_no)
+    next_position = end_of_route(changes["book"]) if "book" in changes else None
     for customer, diff in previews:
         if "book" in diff:  # a moved account joins the end of its new book's route, in its zone
-            moved += 1
             target = diff["book"][1]
             diff["zone"] = (customer.zone, target.area.zone)
-            diff["route_order"] = (customer.route_order, end_of_route(target, moved))
+            diff["route_order"] = (customer.route_order, next_position)
+            next_position += 10
         before = {name: _stored(customer, name) for name in diff}
         for name, (_old, new) in diff.items():
             setattr(customer, name, new)
@@ -562,9 +586,7 @@ def _check_surcharge(surcharge):
     errors = {}
     surcharge.full_clean(exclude=["customer", "ends_on", "reason"])  # types and required fields
     amount = surcharge.amount
-    if amount is not None and amount.normalize().as_tuple().exponent < (
-        -2 if surcharge.kind == "fixed" else -4
-    ):
+    if amount is not None and not has_places(amount, 2 if surcharge.kind == "fixed" else 4):
         errors["amount"] = (
             _("A fixed surcharge is an amount in yuan with at most 2 decimal places.")
             if surcharge.kind == "fixed"

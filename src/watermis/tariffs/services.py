@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from watermis.core import journal
 from watermis.core.models import AuditAction
+from watermis.core.money import has_places
 from watermis.core.scoping import ensure_in_scope
 from watermis.core.services import create_scoped, update_scoped
 
@@ -99,11 +100,6 @@ def update_minimum(actor, minimum, data):
 # --- versions (F11.3) ---------------------------------------------------------
 
 
-def _places(value, places):
-    """Whether ``value`` has at most ``places`` decimal places (trailing zeros do not count)."""
-    return value.normalize().as_tuple().exponent >= -places
-
-
 def validate_version(data):
     """Check a version's content; raises ValidationError naming the field and the rule.
 
@@ -128,7 +124,7 @@ def validate_version(data):
                 b <= a for a, b in zip(bounded, bounded[1:], strict=False)
             ):
                 errors["tiers"] = _("Tier limits must be positive and increasing.")
-            elif not all(_places(t, 2) for t in bounded):
+            elif not all(has_places(t, 2) for t in bounded):
                 errors["tiers"] = _("Tier limits have at most 2 decimal places.")
     tier_count = len(tiers) if mode != TierMode.FLAT else 0
     widen = data.get("widen_tiers", "") or ""
@@ -142,7 +138,7 @@ def validate_version(data):
     by_item = {}
     for item, tier, price in data.get("prices") or []:
         by_item.setdefault(item, []).append((tier, price))
-        if price is None or price < 0 or not _places(price, 4):
+        if price is None or price < 0 or not has_places(price, 4):
             errors["prices"] = _("Unit prices are zero or more, with at most 4 decimal places.")
     if not by_item:
         errors.setdefault("prices", _("Give the price of at least one item."))
@@ -177,11 +173,11 @@ def validate_version(data):
         if any(m is None or m <= 0 for _u, m in brackets):
             errors["brackets"] = _("Each bracket's multiple must be above zero.")
     for _item, kind, amount in data.get("surcharges") or []:
-        if amount is None or amount < 0 or not _places(amount, 4):
+        if amount is None or amount < 0 or not has_places(amount, 4):
             errors["surcharges"] = _(
                 "Surcharge amounts are zero or more, with at most 4 decimal places."
             )
-        elif kind == SurchargeKind.FIXED and not _places(amount, 2):
+        elif kind == SurchargeKind.FIXED and not has_places(amount, 2):
             errors["surcharges"] = _(
                 "A fixed surcharge is an amount in yuan with at most 2 decimal places."
             )
@@ -243,7 +239,7 @@ def create_version(actor, tariff, data, today=None):
                 }
             )
     validate_version(data)
-    version = TariffVersion(tariff=tariff, created_by=actor if getattr(actor, "pk", None) else None)
+    version = TariffVersion(tariff=tariff, created_by=journal.saved_operator(actor))
     for name in VERSION_FIELDS:
         if name in data:
             setattr(version, name, data[name])
