@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "watermis.org",
     "watermis.tariffs",
     "watermis.customers",
+    "watermis.readings",
 ]
 
 MIDDLEWARE = [

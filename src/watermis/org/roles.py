@@ -17,7 +17,7 @@ CASHIER = "收费员"
 READER = "抄表员"
 COLLECTOR = "走收员"
 
-OWN_APPS = ("core", "org", "system", "tariffs", "customers")
+OWN_APPS = ("core", "org", "system", "tariffs", "customers", "readings")
 
 VIEW_ORG = ["org.view_company", "org.view_zone", "org.view_businessunit", "org.view_employee"]
 VIEW_TARIFFS = [
@@ -49,6 +49,22 @@ EDIT_CUSTOMERS = [
     "customers.change_customersurcharge",
 ]
 
+VIEW_READINGS = [
+    "readings.view_readingperiod",
+    "readings.view_reading",
+    "readings.view_readingsplit",
+    "readings.view_monitoredmeter",
+]
+ENTER_READINGS = ["readings.change_reading"]
+EDIT_READINGS = [
+    *ENTER_READINGS,
+    "readings.add_readingperiod",
+    "readings.change_readingperiod",
+    "readings.add_readingsplit",
+    "readings.add_monitoredmeter",
+    "readings.change_monitoredmeter",
+]
+
 ROLE_PERMISSIONS = {
     ADMIN: "__all__",
     MANAGER: [
@@ -61,6 +77,9 @@ ROLE_PERMISSIONS = {
         "system.view_parameter",
         *VIEW_TARIFFS,
         *VIEW_CUSTOMERS,
+        *VIEW_READINGS,
+        *ENTER_READINGS,
+        "readings.approve_reading",
     ],
     CLERK: [
         *VIEW_ORG,
@@ -69,6 +88,8 @@ ROLE_PERMISSIONS = {
         *VIEW_TARIFFS,
         *VIEW_CUSTOMERS,
         *EDIT_CUSTOMERS,
+        *VIEW_READINGS,
+        *EDIT_READINGS,
     ],
     CASHIER: [
         "org.view_company",
@@ -77,7 +98,7 @@ ROLE_PERMISSIONS = {
         *VIEW_TARIFFS,
         *VIEW_CUSTOMERS,
     ],
-    READER: ["org.view_company", "org.view_zone", *VIEW_CUSTOMERS],
+    READER: ["org.view_company", "org.view_zone", *VIEW_CUSTOMERS, *VIEW_READINGS, *ENTER_READINGS],
     COLLECTOR: ["org.view_company", "org.view_zone", *VIEW_CUSTOMERS],
 }
 

@@ -144,6 +144,34 @@ SPECS = [
         maximum=Decimal("1000"),
     ),
     ParamSpec(
+        "reading.band_minimum",
+        _("Reading anomaly band minimum"),
+        "decimal",
+        Decimal("5"),
+        GROUP_READING,
+        help=_(
+            "A consumption within this many cubic metres of the recent average is never flagged, "
+            "whatever the percentage."
+        ),
+        unit="m³",
+        minimum=Decimal("0"),
+        maximum=Decimal("10000"),
+    ),
+    ParamSpec(
+        "reading.supervisor_multiple",
+        _("Reading supervisor threshold"),
+        "decimal",
+        Decimal("3"),
+        GROUP_READING,
+        help=_(
+            "A consumption at least this many times the recent average is held until a supervisor "
+            "approves it."
+        ),
+        unit="×",
+        minimum=Decimal("1.5"),
+        maximum=Decimal("100"),
+    ),
+    ParamSpec(
         "counter.waiver_limit",
         _("Cashier late-fee waiver limit"),
         "decimal",
