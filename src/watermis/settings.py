@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "watermis.tariffs",
     "watermis.customers",
     "watermis.readings",
+    "watermis.billing",
 ]
 
 MIDDLEWARE = [

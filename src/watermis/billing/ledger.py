@@ -1,0 +1,255 @@
+"""Posting to the customer ledger: the only code that writes entries, allocations and balances.
+
+Rules (DESIGN.md "Money and the ledger", STYLE.md 5–8):
+
+- accounts are locked in one place, :func:`lock_accounts`, always in primary-key
+  order, so concurrent posts cannot deadlock; the cached balance changes only
+  under that lock, in the transaction that writes the entry;
+- an external payment carries ``(channel, external_key)``, unique: a repeated
+  callback gets the first entry back instead of paying twice;
+- credits settle debits: a new credit pays the named debits first, then the
+  oldest open ones; a new debit is paid from open credit (a prepaid balance)
+  at once. So an account never has open credit and open debits together;
+- nothing is edited: :func:`reverse_entry` posts the opposite entry and cancels
+  the reversed entry's allocations with negative ones.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from watermis.core.journal import saved_operator
+from watermis.core.money import has_places
+from watermis.customers.models import Customer
+
+from .models import (
+    CREDIT_KINDS,
+    DEBIT_KINDS,
+    Account,
+    Allocation,
+    Direction,
+    EntryKind,
+    LedgerEntry,
+)
+
+ZERO = Decimal("0.00")
+
+
+def lock_accounts(customer_ids):
+    """The accounts of these customers, created when missing, locked in primary-key order."""
+    ids = sorted(set(customer_ids))
+    have = set(Account.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    missing = [i for i in ids if i not in have]
+    if missing:
+        zones = dict(Customer.objects.filter(pk__in=missing).values_list("pk", "zone_id"))
+        Account.objects.bulk_create(
+            [Account(customer_id=i, zone_id=zones[i]) for i in missing], ignore_conflicts=True
+        )
+    locked = Account.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    return {account.pk: account for account in locked}
+
+
+def direction_of(kind):
+    if kind in DEBIT_KINDS:
+        return Direction.DEBIT
+    if kind in CREDIT_KINDS:
+        return Direction.CREDIT
+    raise ValueError(f"{kind!r} has no fixed direction")
+
+
+def _check_amount(amount):
+    if amount is None or amount <= 0 or not has_places(amount, 2):
+        raise ValidationError(
+            {"amount": _("An amount is above zero with at most two decimals (fen).")}
+        )
+
+
+def open_entries(customer_id, direction):
+    """The account's entries of ``direction`` not yet fully allocated, oldest first,
+    as (entry, open amount). Reversals and reversed entries are never open."""
+    related = "allocations_in" if direction == Direction.DEBIT else "allocations_out"
+    rows = (
+        LedgerEntry.objects.filter(customer_id=customer_id, direction=direction)
+        .exclude(kind=EntryKind.REVERSAL)
+        .filter(reversed_by__isnull=True)
+        .annotate(used=Sum(f"{related}__amount"))
+        .order_by("business_date", "id")
+    )
+    result = []
+    for entry in rows:
+        remaining = entry.amount - (entry.used or ZERO)
+        if remaining > 0:
+            result.append((entry, remaining))
+    return result
+
+
+def _allocate(entry, targets, made_by):
+    """Allocate ``entry`` against ``targets`` [(other entry, open amount)] until it is used up."""
+    remaining = entry.amount - _allocated(entry)
+    rows = []
+    for other, open_amount in targets:
+        if remaining <= 0:
+            break
+        amount = min(remaining, open_amount)
+        credit, debit = (entry, other) if entry.direction == Direction.CREDIT else (other, entry)
+        rows.append(Allocation(credit=credit, debit=debit, amount=amount, made_by=made_by))
+        remaining -= amount
+    Allocation.objects.bulk_create(rows)
+    return rows
+
+
+def _allocated(entry):
+    field = "credit" if entry.direction == Direction.CREDIT else "debit"
+    total = Allocation.objects.filter(**{field: entry}).aggregate(s=Sum("amount"))["s"]
+    return total or ZERO
+
+
+@dataclass(frozen=True)
+class Posted:
+    entry: LedgerEntry
+    repeated: bool = False  # the external key was posted before: this is the first entry
+
+
+@transaction.atomic
+def post_entry(
+    actor,
+    customer,
+    kind,
+    amount,
+    *,
+    business_date,
+    reason="",
+    period=None,
+    unit=None,
+    channel="",
+    external_key="",
+    settle=(),
+    now=None,
+):
+    """Post one entry to a customer's account and allocate it. Returns :class:`Posted`.
+
+    ``settle``: for a credit, the debit entries to pay first (in that order).
+    ``channel`` + ``external_key``: idempotent intake of outside payments.
+    """
+    _check_amount(amount)
+    direction = direction_of(kind)
+    if external_key:
+        first = LedgerEntry.objects.filter(channel=channel, external_key=external_key).first()
+        if first is not None:
+            return Posted(first, repeated=True)
+    accounts = lock_accounts([customer.pk])
+    entry = LedgerEntry(
+        customer=customer,
+        zone_id=customer.zone_id,
+        kind=kind,
+        direction=direction,
+        amount=amount,
+        posted_at=now or timezone.now(),
+        business_date=business_date,
+        period=period,
+        posted_by=saved_operator(actor),
+        unit=unit if unit is not None else getattr(actor, "unit", None),
+        reason=(reason or "")[:200],
+        channel=channel,
+        external_key=external_key,
+    )
+    try:
+        with transaction.atomic():
+            entry.save(force_insert=True)
+    except IntegrityError:
+        if not external_key:
+            raise
+        first = LedgerEntry.objects.get(channel=channel, external_key=external_key)
+        return Posted(first, repeated=True)
+    account = accounts[customer.pk]
+    Account.objects.filter(pk=account.pk).update(balance=F("balance") + entry.signed)
+    if direction == Direction.CREDIT:
+        named = []
+        for debit in settle:
+            if debit.customer_id != customer.pk or debit.direction != Direction.DEBIT:
+                raise ValidationError(_("A payment settles only this customer's bills."))
+            left = debit.amount - _allocated(debit)
+            if left > 0 and debit.kind != EntryKind.REVERSAL:
+                named.append((debit, left))
+        chosen = {d.pk for d, _left in named}
+        rest = [
+            (d, left)
+            for d, left in open_entries(customer.pk, Direction.DEBIT)
+            if d.pk not in chosen
+        ]
+        _allocate(entry, [*named, *rest], entry)
+    else:
+        _allocate(entry, open_entries(customer.pk, Direction.CREDIT), entry)
+    return Posted(entry)
+
+
+@transaction.atomic
+def reverse_entry(actor, entry, reason, business_date, now=None):
+    """Undo a posted entry with its opposite; its allocations are cancelled, then the
+    account's open credits and debits settle each other again. Returns the reversal."""
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("Say why the entry is reversed.")})
+    lock_accounts([entry.customer_id])
+    entry = LedgerEntry.objects.get(pk=entry.pk)
+    if entry.kind == EntryKind.REVERSAL:
+        raise ValidationError(_("A reversal cannot be reversed; post a new entry instead."))
+    if LedgerEntry.objects.filter(reverses=entry).exists():
+        raise ValidationError(_("This entry has been reversed already."))
+    opposite = Direction.DEBIT if entry.direction == Direction.CREDIT else Direction.CREDIT
+    reversal = LedgerEntry.objects.create(
+        customer_id=entry.customer_id,
+        zone_id=entry.zone_id,
+        kind=EntryKind.REVERSAL,
+        direction=opposite,
+        amount=entry.amount,
+        posted_at=now or timezone.now(),
+        business_date=business_date,
+        period=entry.period,
+        posted_by=saved_operator(actor),
+        unit=getattr(actor, "unit", None),
+        reason=reason.strip()[:200],
+        reverses=entry,
+    )
+    field = "credit" if entry.direction == Direction.CREDIT else "debit"
+    pairs = (
+        Allocation.objects.filter(**{field: entry})
+        .values("credit_id", "debit_id")
+        .annotate(total=Sum("amount"))
+    )
+    Allocation.objects.bulk_create(
+        [
+            Allocation(
+                credit_id=p["credit_id"],
+                debit_id=p["debit_id"],
+                amount=-p["total"],
+                made_by=reversal,
+            )
+            for p in pairs
+            if p["total"]
+        ]
+    )
+    Account.objects.filter(pk=entry.customer_id).update(balance=F("balance") + reversal.signed)
+    settle_account(entry.customer_id, reversal)
+    return reversal
+
+
+def settle_account(customer_id, made_by):
+    """Pair the account's open credits with its open debits, oldest first (under its lock)."""
+    for credit, _left in open_entries(customer_id, Direction.CREDIT):
+        debits = open_entries(customer_id, Direction.DEBIT)
+        if not debits:
+            break
+        rows = _allocate(credit, debits, made_by)
+        if not rows:
+            break
+
+
+def balance_of(customer_id):
+    """The account's cached balance (credit +, arrears −); 0 for an account with no entries."""
+    value = Account.objects.filter(pk=customer_id).values_list("balance", flat=True).first()
+    return value if value is not None else ZERO

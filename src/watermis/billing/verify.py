@@ -1,0 +1,99 @@
+"""Proving the books: every account, entry and allocation adds up (issue 6, DESIGN.md).
+
+:func:`verify_books` returns the problems found (an empty list: the books are
+right); ``manage.py verify`` prints them and fails when there are any. The test
+suite runs it after every money test.
+"""
+
+from decimal import Decimal
+
+from django.db.models import Case, DecimalField, F, Q, Sum, When
+
+from .models import Account, Allocation, Direction, EntryKind, LedgerEntry
+
+ZERO = Decimal("0.00")
+SIGNED = Case(
+    When(direction=Direction.CREDIT, then=F("amount")),
+    default=-F("amount"),
+    output_field=DecimalField(max_digits=16, decimal_places=2),
+)
+
+
+def _account_problems(limit):
+    problems = []
+    sums = dict(
+        LedgerEntry.objects.values("customer_id")
+        .annotate(total=Sum(SIGNED))
+        .values_list("customer_id", "total")
+    )
+    balances = dict(Account.objects.values_list("customer_id", "balance"))
+    for customer_id in sorted(set(sums) | set(balances)):
+        entries, cached = sums.get(customer_id, ZERO), balances.get(customer_id)
+        if cached is None:
+            problems.append(f"customer {customer_id}: entries total {entries:.2f} but no account")
+        elif cached != entries:
+            problems.append(
+                f"customer {customer_id}: cached balance {cached:.2f} != entries total {entries:.2f}"
+            )
+        if len(problems) >= limit:
+            break
+    return problems
+
+
+def _allocation_problems(limit):
+    problems = []
+    for side, direction in (("debit", Direction.DEBIT), ("credit", Direction.CREDIT)):
+        related = "allocations_in" if side == "debit" else "allocations_out"
+        over = (
+            LedgerEntry.objects.annotate(used=Sum(f"{related}__amount"))
+            .filter(Q(used__gt=F("amount")) | Q(used__lt=0))
+            .values_list("pk", "amount", "used")[:limit]
+        )
+        problems += [f"entry {pk}: {amount} allocated {used}" for pk, amount, used in over]
+        wrong = Allocation.objects.exclude(**{f"{side}__direction": direction})
+        wrong = wrong.exclude(**{f"{side}__kind": EntryKind.REVERSAL})
+        problems += [
+            f"allocation {pk}: {side} side is not a {side}"
+            for pk in wrong.values_list("pk", flat=True)[:limit]
+        ]
+    crossed = Allocation.objects.exclude(credit__customer_id=F("debit__customer_id"))
+    problems += [
+        f"allocation {pk}: between two customers"
+        for pk in crossed.values_list("pk", flat=True)[:limit]
+    ]
+    return problems
+
+
+def _reversal_problems(limit):
+    bad = LedgerEntry.objects.filter(kind=EntryKind.REVERSAL).filter(
+        Q(reverses__isnull=True)
+        | ~Q(amount=F("reverses__amount"))
+        | Q(direction=F("reverses__direction"))
+        | ~Q(customer_id=F("reverses__customer_id"))
+    )
+    return [
+        f"reversal {pk} does not mirror its entry"
+        for pk in bad.values_list("pk", flat=True)[:limit]
+    ]
+
+
+def _company_problems():
+    entries = LedgerEntry.objects.aggregate(t=Sum(SIGNED))["t"] or ZERO
+    accounts = Account.objects.aggregate(t=Sum("balance"))["t"] or ZERO
+    problems = []
+    if entries != accounts:
+        problems.append(f"company: entries total {entries:.2f} != accounts total {accounts:.2f}")
+    return problems
+
+
+def verify_books(limit=100):
+    """Every problem found in the ledger (at most ``limit`` of each kind)."""
+    return [
+        *_account_problems(limit),
+        *_allocation_problems(limit),
+        *_reversal_problems(limit),
+        *_company_problems(),
+    ]
+
+
+__all__ = ["verify_books"]
