@@ -11,9 +11,24 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 OPEN_TO_EVERY_OPERATOR = {"home", "org:password_change", "org:switch_operator", "logout"}
 PUBLIC = {"login", "set_language", "health"}
-POST_ONLY = {"org:operator_unlock"}
+POST_ONLY = {
+    "org:operator_unlock",
+    "reading-enter",
+    "reading-upload",
+    "period-open",
+    "period-close",
+}
+# Form targets posted from another page: opened directly, they send the operator to that page.
+REDIRECT_ON_GET = {
+    "readings:period_close",
+    "readings:reading_confirm",
+    "readings:reading_enter",
+    "readings:reading_estimate",
+    "readings:reading_interim",
+    "readings:reading_split",
+}
 # Pages that exist only for a state the session made (an import's error report): 404 otherwise.
-SESSION_STATE = {"customers_import:error_report"}
+SESSION_STATE = {"customers_import:error_report", "readings:file_error_report"}
 
 
 def iter_patterns(resolver=None, prefix="", namespace=""):
@@ -152,6 +167,36 @@ def customer_objects(org, admin, tariff_objects):
     }
 
 
+@pytest.fixture
+def reading_objects(org, admin, customer_objects):
+    """An open reading period with its rows, a master meter and a monitored meter."""
+    import datetime
+
+    from django.utils import timezone
+
+    from watermis.customers import services as customer_services
+    from watermis.readings import services
+
+    master = customer_services.create_master_meter(
+        admin,
+        {"number": "Z1", "installed_on": datetime.date(2025, 1, 1), "caliber": "DN100"},
+        org["zone_a"],
+        kind="district",
+    )
+    today = timezone.localdate()
+    periods = services.open_periods(admin, org["zone_a"], today, today=today)
+    period = next(p for p in periods if p.book_id)
+    watch = services.start_monitoring(
+        admin, customer_objects["meter"], datetime.date(2025, 1, 1), "test"
+    )
+    return {
+        "loss": master,
+        "monitored": watch,
+        "period": period,
+        "reading": period.readings.first(),
+    }
+
+
 def real_path(path, name, org, admin, tariff_objects=None, customer_objects=None):
     """The path with a primary key that exists (PostgreSQL does not reset sequences)."""
     if "/1/" not in path:
@@ -178,12 +223,21 @@ def real_path(path, name, org, admin, tariff_objects=None, customer_objects=None
 
 @pytest.mark.parametrize("path,name", ALL_URLS)
 def test_administrator_opens_every_page(
-    org, admin, tariff_objects, customer_objects, login, path, name
+    org, admin, tariff_objects, customer_objects, reading_objects, login, path, name
 ):
     if name in PUBLIC or name == "logout":
         return
-    response = login(admin).get(real_path(path, name, org, admin, tariff_objects, customer_objects))
-    expected = 405 if name in POST_ONLY else 404 if name in SESSION_STATE else 200
+    objects = {**customer_objects, **reading_objects}
+    response = login(admin).get(real_path(path, name, org, admin, tariff_objects, objects))
+    expected = (
+        405
+        if name in POST_ONLY
+        else 404
+        if name in SESSION_STATE
+        else 302
+        if name in REDIRECT_ON_GET
+        else 200
+    )
     assert response.status_code == expected, (path, response.status_code)
 
 

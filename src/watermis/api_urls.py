@@ -5,6 +5,7 @@ from rest_framework.routers import SimpleRouter
 from watermis.core.api import AuditEntryViewSet
 from watermis.customers.api import AreaViewSet, BookViewSet, CustomerViewSet, MeterViewSet
 from watermis.org.api import BusinessUnitViewSet, EmployeeViewSet, OperatorViewSet, ZoneViewSet
+from watermis.readings.api import ReadingPeriodViewSet, ReadingViewSet
 from watermis.tariffs.api import PriceItemViewSet, TariffViewSet, WaterCategoryViewSet
 
 router = SimpleRouter()
@@ -20,3 +21,5 @@ router.register("areas", AreaViewSet, basename="area")
 router.register("books", BookViewSet, basename="book")
 router.register("customers", CustomerViewSet, basename="customer")
 router.register("meters", MeterViewSet, basename="meter")
+router.register("reading-periods", ReadingPeriodViewSet, basename="period")
+router.register("readings", ReadingViewSet, basename="reading")

@@ -12,6 +12,7 @@ from watermis.core.journal import audit_context
 from watermis.customers import demo as customers_demo
 from watermis.org import demo as org_demo
 from watermis.org.models import Company
+from watermis.readings import demo as readings_demo
 from watermis.tariffs import demo as tariffs_demo
 
 
@@ -22,12 +23,13 @@ def demo_exists():
 DEFAULT_CUSTOMERS = 3000
 
 
-def build_demo(seed=2026, staff_per_unit=8, customers=DEFAULT_CUSTOMERS, progress=None):
+def build_demo(seed=2026, staff_per_unit=8, customers=DEFAULT_CUSTOMERS, progress=None, today=None):
     """Build the demo company in one transaction; returns what was built.
 
     ``customers``: how many accounts (with their meters) to generate; the same
     generator reaches benchmark sizes (a million) in bounded memory.
     ``progress(done, total)`` is told after each chunk of customers.
+    ``today``: the readings run 24 months up to this day's month (default: today).
     """
     rng = random.Random(seed)
     with audit_context(source="command:load_demo"), transaction.atomic():
@@ -36,6 +38,7 @@ def build_demo(seed=2026, staff_per_unit=8, customers=DEFAULT_CUSTOMERS, progres
         built["customer_data"] = customers_demo.build(
             rng, built, built, customers=customers, progress=progress
         )
+        built["reading_data"] = readings_demo.build(random.Random(seed + 5), today=today)
     return built
 
 

@@ -36,6 +36,20 @@ MENU = [
         ],
     ),
     (
+        _("Meter reading"),
+        "bi-clipboard-data",
+        [
+            (_("Reading periods"), "readings:period_list", "readings.view_readingperiod"),
+            (_("Open reading periods"), "readings:period_open", "readings.add_readingperiod"),
+            (_("Enter by account"), "readings:account_entry", "readings.view_reading"),
+            (_("Handheld files"), "readings:file_download", "readings.view_reading"),
+            (_("Upload a handheld file"), "readings:file_upload", "readings.change_reading"),
+            (_("Reading progress"), "readings:progress", "readings.view_readingperiod"),
+            (_("Monitored meters"), "readings:monitored_list", "readings.view_monitoredmeter"),
+            (_("Loss rates of master meters"), "readings:loss_rates", "readings.view_reading"),
+        ],
+    ),
+    (
         _("Metering"),
         "bi-speedometer",
         [
@@ -52,6 +66,8 @@ MENU = [
         _("Queries"),
         "bi-search",
         [
+            (_("Abnormal volumes"), "readings:abnormal", "readings.view_reading"),
+            (_("Reading history"), "readings:reading_list", "readings.view_reading"),
             (_("Change journal"), "core:journal", "core.view_auditentry"),
         ],
     ),

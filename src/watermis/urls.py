@@ -19,6 +19,7 @@ urlpatterns = [
     path("tariffs/", include("watermis.tariffs.urls")),
     path("customers/import/", include("watermis.customers.import_urls")),
     path("customers/", include("watermis.customers.urls")),
+    path("readings/", include("watermis.readings.urls")),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -88,3 +88,13 @@ def town(org, admin):
         "meters": meters,
         "sub": sub,
     }
+
+
+@pytest.fixture(autouse=True)
+def english(settings, client):
+    """These tests read messages in English: services and pages (the language cookie)."""
+    from django.utils import translation
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    with translation.override("en"):
+        yield

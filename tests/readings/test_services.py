@@ -315,3 +315,40 @@ def test_scope_and_permission(town, org, admin, clerk_a, reader_a, cashier_a):
         enter(cashier_a, reading_b, "110")
     (period_a,) = [p for p in open_month(admin, org, OCT) if p.book_id]
     assert enter(reader_a, row(period_a, town["meters"][0]), "110").entered_by == reader_a
+
+
+def test_still_below_the_estimate_next_month_waits_again(town, org, clerk_a, october):
+    meter = town["meters"][0]
+    services.estimate_reading(
+        clerk_a,
+        row(october["book"], meter),
+        EstimateMethod.GIVEN,
+        october["book"].planned_on,
+        StatusCode.NOBODY_HOME,
+        "无人在家",
+        volume=D("30"),
+        today=TODAY,
+    )
+    (nov_book,) = [p for p in open_month(clerk_a, org, NOV) if p.book_id]
+    enter(
+        clerk_a,
+        row(nov_book, meter),
+        "110",
+        day=datetime.date(2026, 11, 20),
+        confirm=True,
+        reason="等针",
+    )
+    december = datetime.date(2026, 12, 1)
+    (dec_book,) = [
+        p for p in services.open_periods(clerk_a, org["zone_a"], december, today=TODAY) if p.book_id
+    ]
+    waiting = row(dec_book, meter)
+    assert waiting.previous == D("130.00") and waiting.previous_estimated
+    Reading.objects.filter(pk=waiting.pk).update(average=None)
+    result = services.enter_reading(
+        clerk_a,
+        waiting,
+        Entry(D("125"), datetime.date(2026, 11, 24), confirm=True, reason="等针"),
+        today=TODAY,
+    )
+    assert result.volume == 0 and result.closing == D("130.00")

@@ -103,3 +103,54 @@ def loss_rates(zone_ids, month, masters=None):
 
 def latest_period(book):
     return ReadingPeriod.objects.filter(book=book).order_by("-month").first()
+
+
+def months_ending(last, count):
+    """The ``count`` billing months (first days) up to and including ``last``, oldest first."""
+    index = last.year * 12 + last.month - 1
+    return [
+        last.replace(year=(index - n) // 12, month=(index - n) % 12 + 1, day=1)
+        for n in range(count - 1, -1, -1)
+    ]
+
+
+def loss_rate_history(master, months):
+    """One master meter's loss figures per month of ``months`` (F7.1), oldest first.
+
+    The same figures as :func:`loss_rates` (customer meters count once), in two
+    grouped queries instead of two per month.
+    """
+    supplied = dict(
+        Reading.objects.filter(meter=master, period__month__in=months, state__in=READ_STATES)
+        .values("period__month")
+        .annotate(v=Sum("volume"))
+        .values_list("period__month", "v")
+    )
+    behind = {
+        row["period__month"]: (row["v"] or Decimal(0), row["n"])
+        for row in Reading.objects.filter(
+            meter__master=master, period__month__in=months, state__in=READ_STATES
+        )
+        .exclude(meter__parent__master_id=F("meter__master_id"))
+        .values("period__month")
+        .annotate(v=Sum("volume"), n=Count("meter_id", distinct=True))
+    }
+    result = []
+    for month in months:
+        volume = supplied.get(month)
+        used, meters = behind.get(month, (Decimal(0), 0))
+        loss = rate = None
+        if volume is not None:
+            loss = volume - used
+            rate = (loss * 100 / volume).quantize(Decimal("0.01")) if volume > 0 else None
+        result.append(
+            {
+                "month": month,
+                "master_volume": volume,
+                "customer_volume": used,
+                "customer_meters": meters,
+                "loss": loss,
+                "rate": rate,
+            }
+        )
+    return result

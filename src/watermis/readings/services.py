@@ -120,11 +120,16 @@ def _history(meter_ids, before_month):
             meter_id__in=meter_ids, period__month__lt=before_month, closing__isnull=False
         )
         .order_by("meter_id", "-period__month", "-sequence")
-        .values_list("meter_id", "period__month", "closing", "read_on", "estimated", "volume")
+        .values_list(
+            "meter_id", "period__month", "closing", "current", "read_on", "estimated", "volume"
+        )
     )
-    for meter_id, month, closing, read_on, estimated, volume in rows.iterator(chunk_size=5000):
+    for meter_id, month, closing, current, read_on, estimated, volume in rows.iterator(
+        chunk_size=5000
+    ):
         if meter_id not in last:
-            last[meter_id] = (closing, read_on, estimated)
+            # still waiting for the needle after an estimate: the next read catches up too
+            last[meter_id] = (closing, read_on, estimated or closing != current)
         months = volumes.setdefault(meter_id, {})
         if estimated or (len(months) >= 3 and month not in months):
             continue
@@ -534,6 +539,12 @@ def apply_entry(reading, entry, actor, today, limits, hold=False):
     return before, journal.snapshot(reading), "correct_reading" if correcting else "enter_reading"
 
 
+def carries_estimate(reading):
+    """Whether the read after this one starts from an estimate (this one estimated, or
+    still waiting for the needle: its carried reading is above what the dial showed)."""
+    return reading.estimated or reading.closing != reading.current
+
+
 def _next_read(reading):
     """The meter's read that starts where this one ends (next sequence or next period)."""
     month = reading.period.month
@@ -592,7 +603,7 @@ def _cascade(reading, actor, today, limits, reason):
     before = journal.snapshot(following)
     following.previous = reading.closing
     following.previous_on = reading.read_on
-    following.previous_estimated = reading.estimated
+    following.previous_estimated = carries_estimate(reading)
     if following.state != ReadingState.PENDING:
         entry = Entry(
             following.current,
@@ -755,7 +766,7 @@ def add_interim_reading(actor, period, meter, entry, today=None):
         sequence=last.sequence + 1,
         previous=last.closing,
         previous_on=last.read_on,
-        previous_estimated=last.estimated,
+        previous_estimated=carries_estimate(last),
         average=last.average,
         reader_id=last.reader_id,
     )
@@ -852,3 +863,258 @@ __all__ = [
     "start_monitoring",
     "stop_monitoring",
 ]
+
+
+# --- bulk entry (handheld files, API uploads, benchmarks) ---------------------------------
+
+IMPORT_CHUNK = 2000
+
+
+@dataclass
+class BulkRow:
+    """One read of a file: ``key`` names it in the errors (e.g. the file's row number)."""
+
+    key: object
+    reading_id: int
+    entry: Entry
+
+
+@dataclass
+class BulkError:
+    key: object
+    field: str  # an Entry field name ("current", "read_on", ...) or "" for the whole row
+    message: str
+
+
+@dataclass
+class BulkResult:
+    saved: int = 0  # entered (or corrected) and confirmed
+    held: int = 0  # saved, held for a person to confirm
+    unchanged: int = 0  # the file repeats what is stored
+    errors: list = field(default_factory=list)
+
+    @property
+    def ok(self):
+        return not self.errors
+
+
+class _Refused(Exception):
+    pass
+
+
+def _bulk_errors(key, exc):
+    if hasattr(exc, "error_dict"):
+        return [
+            BulkError(key, name, message)
+            for name, messages in exc.message_dict.items()
+            for message in messages
+        ]
+    return [BulkError(key, "", message) for message in exc.messages]
+
+
+READING_ENTRY_FIELDS = [
+    "current",
+    "read_on",
+    "status_code",
+    "rolled_over",
+    "estimated",
+    "minimum_exempt",
+    "volume",
+    "closing",
+    "anomaly",
+    "reason",
+    "note",
+    "source",
+    "state",
+    "entered_by",
+    "entered_at",
+    "approved_by",
+    "meter",
+    "replaced_meter",
+    "old_previous",
+    "old_final",
+    "previous",
+    "previous_on",
+    "previous_estimated",
+]
+
+
+def _write_readings(readings, names):
+    """Save ``names`` of many readings: one prepared UPDATE per row, sent as one batch.
+
+    (``bulk_update`` builds a CASE per field and row and is far slower at file sizes.)
+    """
+    if not readings:
+        return
+    from django.db import connection
+
+    fields = [Reading._meta.get_field(name) for name in names]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+    sql = f"UPDATE {quote(Reading._meta.db_table)} SET {assignments} WHERE id = %s"  # noqa: S608
+    from django.db.models import DateTimeField
+
+    stamps = [i for i, f in enumerate(fields) if isinstance(f, DateTimeField)]
+    attnames = [f.attname for f in fields]
+    params = []
+    for reading in readings:
+        values = [getattr(reading, name) for name in attnames]
+        for i in stamps:  # the backend's own form (SQLite: naive UTC)
+            values[i] = fields[i].get_db_prep_save(values[i], connection)
+        values.append(reading.pk)
+        params.append(values)
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
+def _confirm_held(reading, entry, actor):
+    """A file row repeating a held read, now with a reason: confirm it (as confirm_reading).
+
+    Returns the journal entry (the reading is changed, unsaved), or None when
+    nothing changes (no new reason; far above average without the right to approve).
+    """
+    reason = entry.reason.strip()
+    if reading.state != ReadingState.HELD or not reason or reason == reading.reason:
+        return None
+    supervisor = reading.anomaly == Anomaly.SUPERVISOR
+    if supervisor and not (actor is None or actor.has_perm("readings.approve_reading")):
+        return None
+    before = journal.snapshot(reading)
+    reading.state = ReadingState.ENTERED
+    reading.reason = reason[:200]
+    if supervisor:
+        reading.approved_by = journal.saved_operator(actor)
+    return journal.build_entry(
+        reading,
+        AuditAction.UPDATE,
+        before,
+        journal.snapshot(reading),
+        reason,
+        "confirm_reading",
+        actor=actor,
+    )
+
+
+def import_entries(actor, rows, today=None):
+    """Enter many reads at once (F2.3 handheld files): all or nothing.
+
+    ``rows``: :class:`BulkRow` items. Every row is checked as :func:`enter_reading`
+    checks it, with ``hold=True`` (findings that need a person hold the read,
+    unless the row gives a reason: then it is confirmed). A row that changes an
+    entered read needs a reason. If any row has an error nothing is written and
+    the result lists every error; otherwise the reads are written in batches
+    (:func:`_write_readings`) with one journal entry per changed read. A row that repeats
+    what is stored changes nothing (a file uploaded twice is journaled once).
+    Rows are locked in primary-key order, chunk by chunk.
+    """
+    _require(actor, "readings.change_reading")
+    today = today or timezone.localdate()
+    limits = current_limits()
+    result = BulkResult()
+    seen = {}
+    for row in rows:
+        if row.reading_id in seen:
+            result.errors.append(
+                BulkError(
+                    row.key,
+                    "",
+                    _("The same meter is read twice in the file (also %(other)s).")
+                    % {"other": seen[row.reading_id]},
+                )
+            )
+        else:
+            seen[row.reading_id] = row.key
+    if result.errors:
+        return result
+    by_id = {row.reading_id: row for row in rows}
+    ids = sorted(by_id)
+    counts = {ReadingState.ENTERED: 0, ReadingState.HELD: 0}
+    try:
+        with transaction.atomic():
+            scoped = Reading.objects.restrict(actor, "change") if actor is not None else None
+            for start in range(0, len(ids), IMPORT_CHUNK):
+                chunk = ids[start : start + IMPORT_CHUNK]
+                query = Reading.objects if scoped is None else scoped
+                loaded = {
+                    r.pk: r
+                    for r in query.select_for_update(of=("self",))
+                    .select_related("period", "meter", "replaced_meter")
+                    .filter(pk__in=chunk)
+                    .order_by("pk")
+                }
+                changed, entries, corrected = [], [], []
+                for pk in chunk:
+                    row = by_id[pk]
+                    reading = loaded.get(pk)
+                    if reading is None:
+                        result.errors.append(
+                            BulkError(row.key, "", _("No such reading in your zones."))
+                        )
+                        continue
+                    entry = row.entry
+                    if entry.same_as(reading):
+                        confirmed = _confirm_held(reading, entry, actor)
+                        if confirmed is None:
+                            result.unchanged += 1
+                            continue
+                        counts[ReadingState.ENTERED] += 1
+                        changed.append(reading)
+                        entries.append(confirmed)
+                        continue
+                    if reading.state != ReadingState.PENDING and not entry.reason.strip():
+                        result.errors.append(
+                            BulkError(
+                                row.key,
+                                "reason",
+                                _(
+                                    "The reading was entered already (%(current)s): "
+                                    "give a reason to correct it."
+                                )
+                                % {"current": reading.current},
+                            )
+                        )
+                        continue
+                    try:
+                        reading = _follow_replacement(reading)
+                        change = apply_entry(reading, entry, actor, today, limits, hold=True)
+                    except ValidationError as exc:
+                        result.errors.extend(_bulk_errors(row.key, exc))
+                        continue
+                    if change is None:
+                        result.unchanged += 1
+                        continue
+                    before, after, verb = change
+                    counts[reading.state] += 1
+                    changed.append(reading)
+                    entries.append(
+                        journal.build_entry(
+                            reading,
+                            AuditAction.UPDATE,
+                            before,
+                            after,
+                            entry.reason,
+                            verb,
+                            actor=actor,
+                        )
+                    )
+                    if verb == "correct_reading":
+                        corrected.append((reading, entry.reason))
+                if result.errors:
+                    continue  # keep checking the rest; nothing will be written
+                _write_readings(changed, READING_ENTRY_FIELDS)
+                journal.record_many(entries)
+                for reading, reason in corrected:
+                    try:
+                        _cascade(reading, actor, today, limits, reason)
+                        if reading.billed:
+                            hooks.after_correction(reading)
+                    except ValidationError as exc:
+                        result.errors.extend(_bulk_errors(by_id[reading.pk].key, exc))
+            if result.errors:
+                raise _Refused
+    except _Refused:
+        result.unchanged = 0
+        return result
+    result.saved = counts[ReadingState.ENTERED]
+    result.held = counts[ReadingState.HELD]
+    return result

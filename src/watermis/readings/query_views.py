@@ -1,0 +1,584 @@
+"""Meter-reading queries (M2, M6, M7): abnormal volumes (F6.8), the history of every read,
+monitored meters and their reads (F2.5, F7.5), master-meter loss rates and their history
+(F2.1, F6.1, F7.1), reading progress per book and per reader (F2.3).
+
+Every page needs a named permission and reads through the restricted querysets;
+starting and stopping a watch go through ``services``.
+"""
+
+from decimal import Decimal
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Case, DecimalField, ExpressionWrapper, F, Q, When
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.generic import TemplateView
+from django_tables2 import RequestConfig
+
+from watermis.core.export import table_rows, xlsx_response
+from watermis.core.views import (
+    PER_PAGE_CHOICES,
+    ObjectListView,
+    PermissionMixin,
+    ScopedViewMixin,
+    add_service_errors,
+)
+from watermis.customers.models import Meter
+
+from . import queries, services
+from .models import MonitoredMeter, Reading, ReadingPeriod, ReadingState
+from .query_filtersets import AbnormalReadingFilterSet, MonitoredMeterFilterSet, ReadingFilterSet
+from .query_forms import MonthRangeForm, MonthZoneForm, StartMonitoringForm, StopMonitoringForm
+from .query_tables import (
+    LOSS_RATE_LIMIT,
+    AbnormalReadingTable,
+    LossHistoryTable,
+    LossRateTable,
+    MonitoredMeterTable,
+    ProgressTable,
+    ReaderProgressTable,
+    ReadingTable,
+    url_or_none,
+)
+
+HISTORY_MONTHS = 24
+
+
+def configure(request, table, per_page=None):
+    """Sort and page a table built from computed rows, as ObjectListView does."""
+    if per_page is None:
+        try:
+            per_page = int(request.GET.get("per_page", 50))
+        except ValueError:
+            per_page = 50
+        if per_page not in PER_PAGE_CHOICES:
+            per_page = 50
+    RequestConfig(request, paginate={"per_page": per_page}).configure(table)
+    table.per_page_choices, table.current_per_page = PER_PAGE_CHOICES, per_page
+    return table
+
+
+def export(request, table, name, title):
+    RequestConfig(request, paginate=False).configure(table)
+    header, rows = table_rows(table)
+    return xlsx_response(name, str(title), header, rows)
+
+
+def latest_month(user, masters=False):
+    """The newest billing month the operator has a reading period of (else this month);
+    for master meters, the newest month with a master meter read."""
+    month = None
+    if masters:
+        month = (
+            Reading.objects.restrict(user, "view")
+            .filter(period__book__isnull=True, state__in=queries.READ_STATES)
+            .order_by("-period__month")
+            .values_list("period__month", flat=True)
+            .first()
+        )
+    if month is None:
+        periods = ReadingPeriod.objects.restrict(user, "view").filter(book__isnull=masters)
+        month = periods.order_by("-month").values_list("month", flat=True).first()
+    return month or timezone.localdate().replace(day=1)
+
+
+def month_zone_form(request, masters=False):
+    """The month/zone form bound to the query string, the month defaulting to the newest one."""
+    data = request.GET.copy()
+    if not data.get("month"):
+        data["month"] = f"{latest_month(request.user, masters):%Y-%m}"
+    form = MonthZoneForm(data, user=request.user)
+    form.is_valid()
+    return form
+
+
+# --- reads ------------------------------------------------------------------------------------
+
+
+def _reads(queryset):
+    return queryset.select_related("period", "customer", "meter", "book", "reader", "entered_by")
+
+
+class ReadingListView(ObjectListView):
+    """Every read, any account, meter or month range (the reading history)."""
+
+    model = Reading
+    table_class = ReadingTable
+    filterset_class = ReadingFilterSet
+    title = gettext_lazy("Reading history")
+    export_name = "readings"
+
+    def get_queryset(self):
+        return _reads(super().get_queryset())
+
+
+class AbnormalReadingListView(ObjectListView):
+    """Abnormal-volume query (F6.8): reads with a finding of the checks, or held."""
+
+    model = Reading
+    table_class = AbnormalReadingTable
+    filterset_class = AbnormalReadingFilterSet
+    title = gettext_lazy("Abnormal volumes")
+    export_name = "abnormal-volumes"
+
+    def get_queryset(self):
+        decimal = DecimalField(max_digits=14, decimal_places=2)
+        deviation = Case(
+            When(
+                average__gt=0,
+                then=ExpressionWrapper(
+                    (F("volume") - F("average")) * 100 / F("average"), output_field=decimal
+                ),
+            ),
+            default=None,
+            output_field=decimal,
+        )
+        return (
+            _reads(super().get_queryset())
+            .filter(~Q(anomaly="") | Q(state=ReadingState.HELD))
+            .annotate(deviation=deviation)
+        )
+
+
+# --- monitored meters (F2.5, F7.5) ------------------------------------------------------------
+
+
+class MonitoredMeterListView(ObjectListView):
+    model = MonitoredMeter
+    table_class = MonitoredMeterTable
+    filterset_class = MonitoredMeterFilterSet
+    title = gettext_lazy("Monitored meters")
+    create_url = "readings:monitored_add"
+    export_name = "monitored-meters"
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("meter__customer", "zone", "added_by")
+
+
+class MonitoredMeterAddView(PermissionMixin, TemplateView):
+    """Start watching a meter: up to three reads a month from ``since``."""
+
+    permission_required = "readings.add_monitoredmeter"
+    template_name = "readings/query_form.html"
+
+    def render(self, form):
+        return self.render_to_response(
+            self.get_context_data(
+                form=form,
+                title=_("Watch a meter"),
+                submit_label=_("Start watching"),
+                cancel_url=reverse("readings:monitored_list"),
+            )
+        )
+
+    def get(self, request, *args, **kwargs):
+        return self.render(
+            StartMonitoringForm(user=request.user, initial={"meter": request.GET.get("meter", "")})
+        )
+
+    def post(self, request, *args, **kwargs):
+        form = StartMonitoringForm(request.POST, user=request.user)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                watch = services.start_monitoring(
+                    request.user, data["meter"], data["since"], data["reason"]
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(
+                    request, _("Meter %(meter)s is now monitored.") % {"meter": watch.meter}
+                )
+                return redirect("readings:monitored_history", watch.pk)
+        return self.render(form)
+
+
+def watch_summary(watch):
+    customer = watch.meter.customer
+    return [
+        (_("Meter number"), watch.meter.number),
+        (_("Customer"), f"{customer.account_no} {customer.name}" if customer else "—"),
+        (_("Watched from"), watch.since),
+        (_("Watched until"), watch.until or "—"),
+        (_("Reason"), watch.reason),
+    ]
+
+
+class MonitoredMeterStopView(ScopedViewMixin, TemplateView):
+    """Stop watching a meter from a date (the watch is kept, with its end)."""
+
+    model = MonitoredMeter
+    action = "change"
+    template_name = "readings/query_form.html"
+
+    def get_object(self):
+        return get_object_or_404(
+            self.get_queryset().select_related("meter__customer"), pk=self.kwargs["pk"]
+        )
+
+    def render(self, watch, form):
+        return self.render_to_response(
+            self.get_context_data(
+                form=form,
+                object=watch,
+                summary=watch_summary(watch),
+                title=_("Stop watching %(meter)s") % {"meter": watch.meter.number},
+                submit_label=_("Stop watching"),
+                cancel_url=reverse("readings:monitored_history", args=[watch.pk]),
+            )
+        )
+
+    def get(self, request, *args, **kwargs):
+        return self.render(self.get_object(), StopMonitoringForm())
+
+    def post(self, request, *args, **kwargs):
+        watch = self.get_object()
+        form = StopMonitoringForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.stop_monitoring(request.user, watch, data["until"], data["reason"])
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(
+                    request, _("Meter %(meter)s is no longer monitored.") % {"meter": watch.meter}
+                )
+                return redirect("readings:monitored_list")
+        return self.render(watch, form)
+
+
+class MonitoredHistoryView(ScopedViewMixin, TemplateView):
+    """Monitored-reading history (F7.5): every read of the watched meter, totals per month."""
+
+    model = MonitoredMeter
+    template_name = "readings/query_monitored_history.html"
+
+    def get(self, request, *args, **kwargs):
+        watch = get_object_or_404(
+            self.get_queryset().select_related("meter__customer", "added_by"),
+            pk=self.kwargs["pk"],
+        )
+        form = MonthRangeForm(request.GET or None)
+        reads = (
+            Reading.objects.restrict(request.user, "view")
+            .filter(meter=watch.meter)
+            .select_related("period", "entered_by")
+            .order_by("-period__month", "sequence")
+        )
+        if form.is_valid():
+            if form.cleaned_data["month_from"]:
+                reads = reads.filter(period__month__gte=form.cleaned_data["month_from"])
+            if form.cleaned_data["month_to"]:
+                reads = reads.filter(period__month__lte=form.cleaned_data["month_to"])
+        months = []
+        for read in reads:
+            if not months or months[-1]["month"] != read.period.month:
+                months.append({"month": read.period.month, "reads": [], "total": Decimal(0)})
+            months[-1]["reads"].append(read)
+            if read.state != ReadingState.PENDING and read.volume is not None:
+                months[-1]["total"] += read.volume
+        for month in months:
+            month["watched"] = watch.since.replace(day=1) <= month["month"] and (
+                watch.until is None or month["month"] <= watch.until
+            )
+        if request.GET.get("export") == "xlsx":
+            return self.export(watch, months)
+        return self.render_to_response(
+            self.get_context_data(
+                watch=watch,
+                summary=watch_summary(watch),
+                form=form,
+                months=months,
+                title=_("Monitored reads of %(meter)s") % {"meter": watch.meter.number},
+                can_stop=watch.until is None
+                and request.user.has_perm("readings.change_monitoredmeter"),
+            )
+        )
+
+    def export(self, watch, months):
+        header = [
+            _("Month"),
+            _("Read of the month"),
+            _("Read on"),
+            _("Previous reading"),
+            _("Current reading"),
+            _("Consumption"),
+            _("State"),
+            _("Estimated"),
+            _("Anomaly"),
+            _("Month total"),
+        ]
+        rows = []
+        for month in months:
+            for read in month["reads"]:
+                rows.append(
+                    [
+                        f"{month['month']:%Y-%m}",
+                        read.sequence,
+                        read.read_on,
+                        read.previous,
+                        read.current,
+                        read.volume,
+                        read.get_state_display(),
+                        _("Yes") if read.estimated else _("No"),
+                        read.get_anomaly_display(),
+                        month["total"],
+                    ]
+                )
+        return xlsx_response(
+            f"monitored-{watch.meter.number}",
+            _("Monitored reads of %(meter)s") % {"meter": watch.meter.number},
+            header,
+            rows,
+        )
+
+
+# --- master meters: loss rates (F2.1, F6.1, F7.1) ----------------------------------------------
+
+
+def master_meters(user):
+    return Meter.objects.restrict(user, "view").filter(kind__in=services.MASTER_KINDS)
+
+
+class LossRateView(PermissionMixin, TemplateView):
+    """Each master meter's loss rate for a month and zone; above 12 % (CJJ 92 grade 2) marked."""
+
+    permission_required = "readings.view_reading"
+    template_name = "readings/query_loss_rates.html"
+
+    def get(self, request, *args, **kwargs):
+        form = month_zone_form(request, masters=True)
+        rows = []
+        if form.is_valid():
+            zone = form.cleaned_data["zone"]
+            masters = master_meters(request.user).select_related("zone")
+            rows = queries.loss_rates(
+                [zone.pk] if zone else None, form.cleaned_data["month"], masters=masters
+            )
+        for row in rows:
+            row["kind_label"] = row["master"].get_kind_display()
+            row["zone_name"] = row["master"].zone.name
+        title = _("Loss rates of master meters")
+        table = LossRateTable(rows, request=request)
+        if request.GET.get("export") == "xlsx":
+            return export(request, table, "loss-rates", title)
+        configure(request, table)
+        return self.render_to_response(
+            self.get_context_data(
+                form=form,
+                table=table,
+                title=title,
+                limit=LOSS_RATE_LIMIT,
+                totals=loss_totals(rows),
+                high=sum(1 for r in rows if r["rate"] is not None and r["rate"] > LOSS_RATE_LIMIT),
+                negative=sum(1 for r in rows if r["rate"] is not None and r["rate"] < 0),
+            )
+        )
+
+
+def loss_totals(rows):
+    """Σ per meter kind (district, plant outlet) of the master meters read: a plant outlet's
+    volume behind is its district meters', so kinds are never added together."""
+    totals = {}
+    for row in rows:
+        if row["master_volume"] is None:
+            continue
+        kind = totals.setdefault(
+            row["master"].kind,
+            {"label": row["kind_label"], "supplied": Decimal(0), "used": Decimal(0), "meters": 0},
+        )
+        kind["supplied"] += row["master_volume"]
+        kind["used"] += row["customer_volume"]
+        kind["meters"] += 1
+    for kind in totals.values():
+        kind["loss"] = kind["supplied"] - kind["used"]
+        kind["rate"] = (
+            (kind["loss"] * 100 / kind["supplied"]).quantize(Decimal("0.01"))
+            if kind["supplied"] > 0
+            else None
+        )
+    return list(totals.values())
+
+
+def loss_chart(rows, limit=LOSS_RATE_LIMIT, width=760, height=240):
+    """Geometry of a bar chart of monthly loss rates, drawn by the template as inline SVG."""
+    left, right, top, bottom = 44, 8, 12, 28
+    rates = [r["rate"] for r in rows if r["rate"] is not None]
+    high = max([float(limit) * 1.25, *(float(r) for r in rates)])
+    low = min([0.0, *(float(r) for r in rates)])
+    plot_h = height - top - bottom
+    slot = (width - left - right) / max(len(rows), 1)
+
+    def y(value):
+        return round(top + (high - value) / (high - low) * plot_h, 1)
+
+    zero = y(0)
+    bars = []
+    for n, row in enumerate(rows):
+        x = round(left + n * slot + slot * 0.15, 1)
+        bar = {
+            "x": x,
+            "w": round(slot * 0.7, 1),
+            "cx": round(left + n * slot + slot / 2, 1),
+            "month": row["month"],
+            "label": f"{row['month']:%y-%m}" if n % 3 == 0 or n == len(rows) - 1 else "",
+            "rate": row["rate"],
+        }
+        if row["rate"] is None:
+            bar.update(missing=True, y=zero - 2, h=2, css="wm-bar-missing")
+        else:
+            value = float(row["rate"])
+            top_y = y(max(value, 0))
+            bar.update(
+                missing=False,
+                y=top_y,
+                h=max(round(abs(y(value) - zero), 1), 1),
+                css="wm-bar-negative"
+                if value < 0
+                else "wm-bar-high"
+                if value > limit
+                else "wm-bar-ok",
+            )
+            if value < 0:
+                bar["y"] = zero
+        bars.append(bar)
+    ticks = sorted({0, limit, round(high)} | ({round(low)} if low < 0 else set()))
+    return {
+        "width": width,
+        "height": height,
+        "left": left,
+        "right_x": width - right,
+        "zero": zero,
+        "limit_y": y(limit),
+        "limit": limit,
+        "bars": bars,
+        "ticks": [{"value": t, "y": y(t)} for t in ticks],
+        "label_y": height - 8,
+    }
+
+
+class LossHistoryView(PermissionMixin, TemplateView):
+    """One master meter over the last 24 months (F7.1): table and a bar chart of the rate."""
+
+    permission_required = "readings.view_reading"
+    template_name = "readings/query_loss_history.html"
+
+    def get(self, request, *args, **kwargs):
+        master = get_object_or_404(
+            master_meters(request.user).select_related("zone"), pk=self.kwargs["pk"]
+        )
+        data = request.GET.copy()
+        if not data.get("month"):
+            newest = (
+                Reading.objects.restrict(request.user, "view")
+                .filter(meter=master, state__in=queries.READ_STATES)
+                .order_by("-period__month")
+                .values_list("period__month", flat=True)
+                .first()
+            )
+            data["month"] = f"{newest or timezone.localdate():%Y-%m}"
+        form = MonthZoneForm(data, user=request.user)
+        del form.fields["zone"]
+        last = (
+            form.cleaned_data["month"] if form.is_valid() else timezone.localdate().replace(day=1)
+        )
+        rows = queries.loss_rate_history(master, queries.months_ending(last, HISTORY_MONTHS))
+        title = _("Loss history of %(meter)s") % {"meter": master.number}
+        table = LossHistoryTable(list(reversed(rows)), request=request)
+        if request.GET.get("export") == "xlsx":
+            return export(request, table, f"loss-history-{master.number}", title)
+        RequestConfig(request, paginate=False).configure(table)
+        return self.render_to_response(
+            self.get_context_data(
+                master=master,
+                form=form,
+                table=table,
+                chart=loss_chart(rows),
+                title=title,
+                limit=LOSS_RATE_LIMIT,
+                months=HISTORY_MONTHS,
+            )
+        )
+
+
+# --- progress (F2.3) ------------------------------------------------------------------------
+
+
+class ProgressView(PermissionMixin, TemplateView):
+    """Reading progress of a month per book and per meter reader (F2.3)."""
+
+    permission_required = "readings.view_readingperiod"
+    template_name = "readings/query_progress.html"
+
+    def get(self, request, *args, **kwargs):
+        form = month_zone_form(request)
+        periods = ReadingPeriod.objects.none()
+        if form.is_valid():
+            periods = ReadingPeriod.objects.restrict(request.user, "view").filter(
+                month=form.cleaned_data["month"], book__isnull=False
+            )
+            if form.cleaned_data["zone"]:
+                periods = periods.filter(zone=form.cleaned_data["zone"])
+        periods = periods.select_related("book__reader", "zone")
+        figures = queries.progress_by_period(periods)
+        empty = {
+            "total": 0,
+            "read": 0,
+            "pending": 0,
+            "held": 0,
+            "abnormal": 0,
+            "estimated": 0,
+            "volume": None,
+            "percent": 0.0,
+        }
+        book_rows = []
+        for period in periods:
+            row = {**empty, **figures.get(period.pk, {})}
+            row.update(
+                book_code=period.book.code,
+                book_name=period.book.name,
+                zone=period.zone.name,
+                reader=period.book.reader.name if period.book.reader else "",
+                planned_on=period.planned_on,
+                status=period.get_status_display(),
+                href=url_or_none("readings:period_detail", period.pk),
+            )
+            book_rows.append(row)
+        reader_rows = queries.progress_by_reader(periods)
+        for row in reader_rows:
+            row["reader_label"] = row["reader__name"] or _("(no reader)")
+        books = ProgressTable(book_rows, request=request)
+        readers = ReaderProgressTable(reader_rows, request=request, prefix="r-")
+        title = _("Reading progress")
+        if request.GET.get("export") == "xlsx":
+            if request.GET.get("by") == "reader":
+                return export(request, readers, "reading-progress-readers", title)
+            return export(request, books, "reading-progress-books", title)
+        configure(request, books)
+        configure(request, readers)
+        total = sum(r["total"] for r in book_rows)
+        done = sum(r["read"] for r in book_rows)
+        return self.render_to_response(
+            self.get_context_data(
+                form=form,
+                books=books,
+                readers=readers,
+                title=title,
+                totals={
+                    "total": total,
+                    "read": done,
+                    "pending": total - done,
+                    "percent": round(100 * done / total, 1) if total else 0.0,
+                },
+            )
+        )
