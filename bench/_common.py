@@ -1,8 +1,9 @@
 """Shared set-up for benchmarks: Django against a throw-away test database on the configured server.
 
-``DATABASE_URL`` chooses the server (default SQLite). The benchmark runs in
-a database of its own (``bench_<name>``; SQLite: in memory), created before and destroyed after,
-so it never touches real data.
+``DATABASE_URL`` chooses the server (default SQLite). Each benchmark runs in
+a database of its own (``bench_<script>``, e.g. ``bench_customers``; SQLite: in memory),
+created before and destroyed after, so it never touches real data nor another benchmark
+running at the same time.
 """
 
 import argparse
@@ -36,8 +37,9 @@ def bench_database():
 
     setup_test_environment()
     old_name = connection.settings_dict["NAME"]
-    if connection.vendor != "sqlite":  # never the test suite's database
-        connection.settings_dict.setdefault("TEST", {})["NAME"] = f"bench_{old_name}"
+    if connection.vendor != "sqlite":  # never the test suite's, nor another benchmark's
+        script = Path(sys.argv[0]).stem.lstrip("_") or "run"
+        connection.settings_dict.setdefault("TEST", {})["NAME"] = f"bench_{script}"
     connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
     try:
         yield connection.vendor

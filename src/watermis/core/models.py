@@ -1,16 +1,19 @@
 """Core tables: the audit journal (F7.7)."""
 
 import datetime
+import functools
+from collections import defaultdict
 
 from django.apps import apps
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from .scoping import ScopedManager
+from .scoping import ScopedQuerySet
 
 
 class UnicodeJSONEncoder(DjangoJSONEncoder):
@@ -26,6 +29,22 @@ class AuditAction(models.TextChoices):
     UPDATE = "update", _("Update")
     DELETE = "delete", _("Delete")
     ACTION = "action", _("Action")
+
+
+class AuditEntryQuerySet(ScopedQuerySet):
+    """Entries fetched together name their related rows together.
+
+    Every list of entries a queryset fetches (a page, a record's history, an
+    export) shares :class:`RelatedNames`, so :meth:`AuditEntry.described_changes`
+    shows the related rows' names with one query per related model for the
+    whole list, not per entry.
+    """
+
+    def _fetch_all(self):
+        fresh = self._result_cache is None
+        super()._fetch_all()
+        if fresh and self._result_cache and isinstance(self._result_cache[0], AuditEntry):
+            RelatedNames.attach(self._result_cache)
 
 
 class AuditEntry(models.Model):
@@ -60,7 +79,7 @@ class AuditEntry(models.Model):
     after = models.JSONField(_("after"), null=True, blank=True, encoder=UnicodeJSONEncoder)
     reason = models.TextField(_("reason"), blank=True)
 
-    objects = ScopedManager()
+    objects = models.Manager.from_queryset(AuditEntryQuerySet)()
     zone_scope = "zone_id"
     scope_includes_unzoned = True
 
@@ -96,26 +115,113 @@ class AuditEntry(models.Model):
         return model._meta.verbose_name if model else self.object_type
 
     def described_changes(self):
-        """(field label, before, after) with field names and values as a person reads them."""
+        """(field label, before, after) with field names and values as a person reads them.
+
+        A foreign key shows the related row's ``str()`` (``#id`` if the row is
+        gone); entries fetched by one query look their names up together.
+        """
         model = self.object_model()
-        fields = {}
-        if model is not None:
-            for field in [*model._meta.concrete_fields, *model._meta.many_to_many]:
-                fields[field.attname] = fields[field.name] = field
+        fields = _fields_by_key(model) if model is not None else {}
+        names = getattr(self, "_related_names", None)
+        if names is None:
+            names = RelatedNames([self])
         rows = []
         for key, old, new in self.changes():
-            old, new = _display(fields.get(key), old), _display(fields.get(key), new)
+            field = fields.get(key)
+            old, new = _display(field, old, names), _display(field, new, names)
             if old == "" and new == "":
                 continue
-            rows.append((fields[key].verbose_name if key in fields else key, old, new))
+            rows.append((field.verbose_name if field is not None else key, old, new))
         return rows
 
 
-def _display(field, value):
+@functools.cache
+def _fields_by_key(model):
+    """A model's journaled fields by attname and by name (snapshots use the attname)."""
+    fields = {}
+    for field in [*model._meta.concrete_fields, *model._meta.many_to_many]:
+        fields[field.attname] = fields[field.name] = field
+    return fields
+
+
+def _is_reference(field):
+    return field is not None and field.is_relation and field.related_model is not None
+
+
+class RelatedNames:
+    """The names (``str()``) of the rows a list of journal entries refers to by id.
+
+    Fetched on first use, with one query per related model for the whole list,
+    through ``_base_manager`` (a name is shown even if the row is outside the
+    reader's zones or a manager would hide it). :meth:`attach` shares one
+    instance among every ``CHUNK`` entries, so a long export stays in bounded memory.
+    """
+
+    CHUNK = 1000
+
+    def __init__(self, entries):
+        self.entries = entries
+        self.names = None
+
+    @classmethod
+    def attach(cls, entries):
+        for start in range(0, len(entries), cls.CHUNK):
+            chunk = entries[start : start + cls.CHUNK]
+            names = cls(chunk)
+            for entry in chunk:
+                entry._related_names = names
+
+    def get(self, model, pk):
+        """The name of ``model`` row ``pk``; ``#pk`` if there is no such row."""
+        if self.names is None:
+            self.names = self._fetch()
+            self.entries = None
+        name = self.names.get((model, str(pk)))
+        return name if name is not None else f"#{pk}"
+
+    def _fetch(self):
+        wanted = defaultdict(set)
+        for entry in self.entries:
+            model = entry.object_model()
+            if model is None:
+                continue
+            fields = _fields_by_key(model)
+            for key, old, new in entry.changes():
+                field = fields.get(key)
+                if not _is_reference(field):
+                    continue
+                for value in (old, new):
+                    for pk in value if isinstance(value, list) else [value]:
+                        if isinstance(pk, int | str) and pk != "":
+                            wanted[field.related_model].add(pk)
+        names = {}
+        for model, pks in wanted.items():
+            related = [
+                f.name
+                for f in model._meta.concrete_fields
+                if f.is_relation and (f.many_to_one or f.one_to_one)
+            ]
+            valid = set()
+            for pk in pks:  # a journaled id of the wrong type (a hand-written entry) is skipped
+                try:
+                    valid.add(model._meta.pk.to_python(pk))
+                except (TypeError, ValueError, ValidationError):
+                    continue
+            # str() of a row may read its own foreign keys: fetched in the same query
+            rows = model._base_manager.select_related(*related).in_bulk(valid)
+            for pk, obj in rows.items():
+                names[(model, str(pk))] = str(obj)
+        return names
+
+
+def _display(field, value, names):
     if value is None or value == "":
         return ""
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
+    if _is_reference(field):
+        values = value if isinstance(value, list) else [value]
+        return ", ".join(names.get(field.related_model, pk) for pk in values)
     if field is not None and field.choices:
         return dict(field.flatchoices).get(value, value)
     if isinstance(value, list):

@@ -8,19 +8,31 @@ meters behind them; some accounts are suspended or closed, a few meters were
 replaced or transferred (with their MeterEvent rows).
 
 Written in bulk, chunk by chunk (``CHUNK`` customers at a time, so memory stays
-bounded at any size), and journaled in bulk. Account numbers follow each
-zone's :class:`AccountSequence` pattern; the sequences are moved past the last
-number at the end, so accounts opened later never reuse one.
+bounded at any size), and journaled in bulk: one journal row per customer,
+meter, share and event, as :func:`watermis.core.journal.build_entry` makes them.
+A million customers is the benchmark size, so the chunks skip the ORM: records
+are plain dicts, ids are given here (from the table's highest id; PostgreSQL's
+sequences are moved past them at the end), and rows go in with COPY on
+PostgreSQL (in a second thread, while the next chunk is generated) and one
+``executemany`` per table on SQLite. Account numbers follow each zone's
+:class:`AccountSequence` pattern; the sequences are moved past the last number
+at the end, so accounts opened later never reuse one.
 """
 
 import datetime
+import enum
 import functools
+import json
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
+from django.core.management.color import no_style
+from django.db import connection
+from django.db.models import DateField, DateTimeField, DecimalField, Max
 from django.utils import timezone
 
 from watermis.core import journal
-from watermis.core.models import AuditAction
+from watermis.core.models import AuditAction, AuditEntry
 from watermis.org.demo import person_name
 from watermis.org.models import ZoneKind
 
@@ -76,38 +88,258 @@ def _day(rng, start, end=TODAY):
     return start + datetime.timedelta(days=rng.randint(0, max(0, (end - start).days)))
 
 
+# --- bulk writing without the ORM ----------------------------------------------------------
+
+
+def _plain(value):
+    """A choice (an enum member) as its stored value; anything else unchanged."""
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+# Stored values of the choices the generator writes.
+ACTIVE = _plain(CustomerStatus.ACTIVE)
+SUSPENDED = _plain(CustomerStatus.SUSPENDED)
+CLOSED = _plain(CustomerStatus.CLOSED)
+COUNTER = _plain(PaymentMethod.COUNTER)
+COLLECTOR = _plain(PaymentMethod.COLLECTOR)
+BANK = _plain(PaymentMethod.BANK)
+PREPAID = _plain(PaymentMethod.PREPAID)
+CUSTOMER_METER = _plain(MeterKind.CUSTOMER)
+IN_SERVICE = _plain(MeterStatus.ACTIVE)
+REMOVED = _plain(MeterStatus.REMOVED)
+VALVE_CLOSED = _plain(ValveState.CLOSED)
+INSTALL = _plain(MeterEventKind.INSTALL)
+REPLACE = _plain(MeterEventKind.REPLACE)
+TRANSFER = _plain(MeterEventKind.TRANSFER)
+
+
+_JSON = json.JSONEncoder(ensure_ascii=False)  # as the journal's UnicodeJSONEncoder writes it
+
+
+class _Writer:
+    """Inserts each chunk's rows, table by table, on the connection's own DB-API
+    connection (so in the same transaction).
+
+    Rows are sequences of database-ready values. PostgreSQL gets them by COPY,
+    in a second thread while the next chunk is generated (the server does the
+    work, so the two overlap; a chunk waits until the one before it is written).
+    SQLite gets one ``executemany`` per table, at once: it works in this process,
+    where a thread would only contend for the interpreter.
+    """
+
+    def __init__(self):
+        connection.ensure_connection()
+        self.raw = connection.connection
+        self.copy = connection.vendor == "postgresql"
+        self.pool = (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="demo-writer")
+            if self.copy
+            else None
+        )
+        self.busy = None
+
+    def submit(self, batches):
+        """Write ``batches`` of (table, columns, rows) after the chunk in progress."""
+        self.wait()
+        if self.pool is None:
+            with connection.wrap_database_errors:
+                self._write(batches)
+        else:
+            self.busy = self.pool.submit(self._write, batches)
+
+    def wait(self):
+        """Wait for the chunk in progress; its database error is raised here."""
+        if self.busy is not None:
+            busy, self.busy = self.busy, None
+            with connection.wrap_database_errors:
+                busy.result()
+
+    def close(self):
+        """Stop the thread (after the chunk in progress, even when something failed)."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+
+    def _write(self, batches):
+        quote = connection.ops.quote_name
+        for table, columns, rows in batches:
+            if not rows:
+                continue
+            names = ", ".join(quote(column) for column in columns)
+            if self.copy:
+                with (
+                    self.raw.cursor() as cursor,
+                    cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy,
+                ):
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                marks = ", ".join(["?"] * len(columns))
+                sql = f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})"  # noqa: S608 - model names
+                self.raw.executemany(sql, rows)
+
+
+class _Journal:
+    """Journal rows for created objects, as :func:`journal.build_entry` would make them,
+    in the current audit context, at one time."""
+
+    def __init__(self, at):
+        ctx = journal.current_context()
+        actor = journal.saved_operator(ctx.actor)
+        fields = [f for f in AuditEntry._meta.concrete_fields if not f.primary_key]
+        values = {
+            "at": connection.ops.adapt_datetimefield_value(at),
+            "actor_id": getattr(actor, "pk", None),
+            "actor_name": getattr(actor, "username", "") or "",
+            "source": ctx.source,
+            "request_id": ctx.request_id,
+            "ip": ctx.ip,
+            "action": _plain(AuditAction.CREATE),
+            "verb": "",
+            "object_type": "",
+            "object_id": "",
+            "object_repr": "",
+            "zone_id": None,
+            "before": None,
+            "after": None,
+            "reason": "",
+        }
+        self.columns = [f.column for f in fields]
+        self.base = [values[f.attname] for f in fields]  # a new journal field fails here
+        names = [f.attname for f in fields]
+        self.slots = [names.index(n) for n in ("object_type", "object_id", "object_repr")]
+        self.zone_slot, self.after_slot = names.index("zone_id"), names.index("after")
+        self.rows = []
+
+    def add(self, object_type, object_id, text, zone_id, after):
+        row = self.base.copy()
+        type_slot, id_slot, repr_slot = self.slots
+        row[type_slot], row[id_slot], row[repr_slot] = object_type, str(object_id), text[:200]
+        row[self.zone_slot], row[self.after_slot] = zone_id, after
+        self.rows.append(row)
+
+
+class _Table:
+    """A model the chunks write without the ORM.
+
+    :meth:`new` takes a record (a dict keyed by field attname; missing fields
+    take their default) and its ``str()``, and gives it the next id;
+    :meth:`rows` turns the pending records into database rows, each journaled
+    with the snapshot :func:`journal.snapshot` would take.
+    """
+
+    def __init__(self, model):
+        fields = model._meta.concrete_fields
+        scope = getattr(model, "zone_scope", None)
+        if scope not in (None, "zone"):  # journal.zone_of, for the models written here
+            raise ValueError(f"{model.__name__}: zone_scope {scope!r} is not supported")
+        exclude = set(getattr(model, "journal_exclude", ()))
+        self.model = model
+        self.label = model._meta.label_lower
+        self.columns = [f.column for f in fields]
+        self.defaults = {
+            f.attname: None if f.primary_key else _plain(f.get_default()) for f in fields
+        }
+        self.journaled = [(i, f.attname) for i, f in enumerate(fields) if f.name not in exclude]
+        self.dates = [
+            i
+            for i, f in enumerate(fields)
+            if isinstance(f, DateField) and not isinstance(f, DateTimeField)
+        ]
+        self.decimals = [i for i, f in enumerate(fields) if isinstance(f, DecimalField)]
+        self.stamps = [  # auto_now(_add): the time the chunk is written
+            i
+            for i, f in enumerate(fields)
+            if isinstance(f, DateTimeField) and (f.auto_now or f.auto_now_add)
+        ]
+        self.zone = [f.attname for f in fields].index("zone_id") if scope == "zone" else None
+        self.next_id = (model._base_manager.aggregate(top=Max("pk"))["top"] or 0) + 1
+        self.pending = []
+        self.written = 0
+
+    def new(self, record, text):
+        record["id"] = self.next_id
+        self.next_id += 1
+        self.pending.append((record, text))
+        return record
+
+    def rows(self, entries, at):
+        """The pending records as database rows (a batch for :class:`_Writer`); their
+        journal rows go to ``entries``."""
+        defaults, zone, label = self.defaults, self.zone, self.label
+        stamp_db = connection.ops.adapt_datetimefield_value(at)
+        stamp_json = journal.snapshot_value(at)
+        dumps = _JSON.encode
+        rows = []
+        for record, text in self.pending:
+            values = list({**defaults, **record}.values())  # an unknown key makes a row too long
+            for i in self.dates:
+                if values[i] is not None:
+                    values[i] = values[i].isoformat()
+            for i in self.decimals:
+                if values[i] is not None:
+                    values[i] = str(values[i])
+            for i in self.stamps:
+                values[i] = stamp_json
+            after = dumps({name: values[i] for i, name in self.journaled})
+            for i in self.stamps:
+                values[i] = stamp_db
+            rows.append(values)
+            entries.add(label, record["id"], text, None if zone is None else values[zone], after)
+        self.written += len(rows)
+        self.pending = []
+        return self.model._meta.db_table, self.columns, rows
+
+
 class _Generator:
     """Makes the customers of one chunk and writes them."""
 
     def __init__(self, rng, zones, books, categories, tariffs, masters, sequences):
         self.rng = rng
-        self.books = books
-        self.categories = categories
-        self.tariffs = tariffs
-        self.masters = masters  # area id → master meter customer meters sit behind
+        zone_name = {z.pk: z.name for z in zones}
+        self.books = [(b.pk, b.area.zone_id, zone_name[b.area.zone_id]) for b in books]
+        self.master = {b.pk: masters[b.area_id].pk for b in books}  # meters sit behind it
+        self.categories = {code: c.pk for code, c in categories.items()}
+        self.tariffs = {code: t.pk for code, t in tariffs.items()}
         self.numbers = {z.pk: s.next_value for z, s in sequences.items()}
         self.patterns = {z.pk: (z.code, s.pattern) for z, s in sequences.items()}
-        self.zone_kind = {z.pk: z.kind for z in zones}
+        self.townships = {z.pk for z in zones if z.kind == ZoneKind.TOWNSHIP}
+        self.kind_label = {k.value: str(k.label) for k in MeterEventKind}  # MeterEvent.__str__
+        self.customers = _Table(Customer)
+        self.meters = _Table(Meter)
+        self.shares = _Table(MeterShare)
+        self.events = _Table(MeterEvent)
         self.meter_no = 0
         self.total = 0
-        self.counts = {"customers": 0, "meters": 0, "shares": 0, "events": 0}
+        self.writer = None  # a _Writer while the chunks are written
 
-    # --- single objects ------------------------------------------------------------
+    @property
+    def counts(self):
+        return {
+            "customers": self.customers.written,
+            "meters": self.meters.written,
+            "shares": self.shares.written,
+            "events": self.events.written,
+        }
+
+    # --- single records ------------------------------------------------------------
 
     def customer(self, index, category):
         rng = self.rng
-        book = self.books[index * len(self.books) // self.total]
-        zone_id = book.area.zone_id
+        book_id, zone_id, zone_name = self.books[index * len(self.books) // self.total]
         code, pattern = self.patterns[zone_id]
         account_no = pattern.format(zone=code, seq=self.numbers[zone_id])
         self.numbers[zone_id] += 1
-        township = self.zone_kind[zone_id] == ZoneKind.TOWNSHIP
+        township = zone_id in self.townships
         if category in ("NONRES", "SPECIAL"):
             kinds = BUSINESSES if category == "NONRES" else SPECIAL_BUSINESSES
             name = f"江城{rng.choice(FIRMS)}{rng.choice(kinds)}"
+            initials = _initials(name)
             household, id_number = 0, ""
         else:
             name = person_name(rng)
+            # Character by character: for every name person_name makes, the same as the
+            # whole name's (pinyin of a phrase never spans a surname and a given name here).
+            initials = "".join(map(_initials, name))
             household = rng.randint(1, 6)
             id_number = (
                 f"4201{rng.randint(0, 99):02d}{rng.randint(1950, 2000)}"
@@ -116,83 +348,89 @@ class _Generator:
                 else ""
             )
         if township:
-            method = PaymentMethod.COLLECTOR if rng.random() < 0.7 else PaymentMethod.COUNTER
+            method = COLLECTOR if rng.random() < 0.7 else COUNTER
         else:
-            method = rng.choice(
-                [PaymentMethod.COUNTER] * 3 + [PaymentMethod.BANK, PaymentMethod.PREPAID]
-            )
-        zone_name = book.area.zone.name
-        return Customer(
-            account_no=account_no,
-            name=name,
-            name_initials=_initials(name),
-            id_number=id_number,
-            phone=f"1{rng.choice('3578')}{rng.randint(0, 999_999_999):09d}",
-            address=(
+            method = rng.choice([COUNTER] * 3 + [BANK, PREPAID])
+        record = {
+            "account_no": account_no,
+            "name": name,
+            "name_initials": initials,
+            "id_number": id_number,
+            "phone": f"1{rng.choice('3578')}{rng.randint(0, 999_999_999):09d}",
+            "address": (
                 f"江城市{zone_name}{rng.choice(STREETS)}{rng.randint(1, 400)}号"
                 f"{rng.randint(1, 30)}栋{rng.randint(1, 6)}单元{rng.randint(1, 30)}0{rng.randint(1, 4)}室"
             ),
-            zone=book.area.zone,
-            book=book,
-            route_order=(index % CUSTOMERS_PER_BOOK + 1) * 10,
-            category=self.categories[category],
-            household_size=household,
-            low_income=category in ("RES", "RESG") and rng.random() < 0.03,
-            payment_method=method,
-            bank_name="中国工商银行江城分行" if method == PaymentMethod.BANK else "",
-            bank_account=(
-                f"6222{rng.randint(0, 10**15 - 1):015d}" if method == PaymentMethod.BANK else ""
-            ),
-            status=CustomerStatus.ACTIVE,
-            opened_on=_day(self.rng, datetime.date(2008, 1, 1), datetime.date(2025, 6, 30)),
-        )
+            "zone_id": zone_id,
+            "book_id": book_id,
+            "route_order": (index % CUSTOMERS_PER_BOOK + 1) * 10,
+            "category_id": self.categories[category],
+            "household_size": household,
+            "low_income": category in ("RES", "RESG") and rng.random() < 0.03,
+            "payment_method": method,
+            "bank_name": "中国工商银行江城分行" if method == BANK else "",
+            "bank_account": f"6222{rng.randint(0, 10**15 - 1):015d}" if method == BANK else "",
+            "status": ACTIVE,
+            "opened_on": _day(self.rng, datetime.date(2008, 1, 1), datetime.date(2025, 6, 30)),
+        }
+        return self.customers.new(record, f"{account_no} {name}")
 
-    def meter(self, customer, tariff, caliber="DN15", **extra):
+    def meter(self, customer, tariff, caliber="DN15", parent=None):
         rng = self.rng
         self.meter_no += 1
+        number = f"M{self.meter_no:09d}"
         remote = rng.random() < 0.08
         valve = remote and rng.random() < 0.4
-        return Meter(
-            number=f"M{self.meter_no:09d}",
-            kind=MeterKind.CUSTOMER,
-            customer=customer,
-            zone=customer.zone,
-            caliber=caliber,
-            brand=rng.choice(BRANDS),
-            digits=5 if caliber in ("DN15", "DN20", "DN25") else 6,
-            installed_on=customer.opened_on,
-            initial_reading=Decimal(rng.randint(0, 30)),
-            tariff=self.tariffs[tariff],
-            location=rng.choice(LOCATIONS),
-            remote_read=remote,
-            remote_valve=valve,
-            device_address=f"{self.meter_no:012d}" if remote else "",
-            master=self.masters.get(customer.book.area_id),
-            **extra,
+        record = {
+            "number": number,
+            "kind": CUSTOMER_METER,
+            "customer_id": customer["id"],
+            "zone_id": customer["zone_id"],
+            "caliber": caliber,
+            "brand": rng.choice(BRANDS),
+            "digits": 5 if caliber in ("DN15", "DN20", "DN25") else 6,
+            "installed_on": customer["opened_on"],
+            "initial_reading": Decimal(rng.randint(0, 30)),
+            "tariff_id": self.tariffs[tariff],
+            "location": rng.choice(LOCATIONS),
+            "remote_read": remote,
+            "remote_valve": valve,
+            "device_address": f"{self.meter_no:012d}" if remote else "",
+            "master_id": self.master[customer["book_id"]],
+            "parent_id": parent["id"] if parent else None,
+            "status": IN_SERVICE,
+        }
+        return self.meters.new(record, number)
+
+    def share(self, meter, customer, ratio):
+        text = f"{meter['number']} {customer['account_no']} {customer['name']} {ratio}"
+        self.shares.new(
+            {"meter_id": meter["id"], "customer_id": customer["id"], "ratio": ratio}, text
         )
+
+    def event(self, meter, kind, on, **fields):
+        record = {"meter_id": meter["id"], "kind": kind, "on": on, **fields}
+        self.events.new(record, f"{meter['number']} {self.kind_label[kind]} {on}")
 
     # --- a chunk ------------------------------------------------------------------
 
     def chunk(self, start, end):
         """Generate customers ``start`` to ``end`` - 1 with their meters, shares and events."""
         rng = self.rng
-        customers, meters, subs, shares, events = [], [], [], [], []
 
         def install(meter):
-            events.append(
-                MeterEvent(
-                    meter=meter,
-                    kind=MeterEventKind.INSTALL,
-                    on=meter.installed_on,
-                    zone=meter.zone,
-                    new_initial_reading=meter.initial_reading,
-                    to_customer=meter.customer,
-                )
+            self.event(
+                meter,
+                INSTALL,
+                meter["installed_on"],
+                zone_id=meter["zone_id"],
+                new_initial_reading=meter["initial_reading"],
+                to_customer_id=meter["customer_id"],
             )
 
         def remove(meter, on):
-            meter.status, meter.removed_on = MeterStatus.REMOVED, on
-            meter.final_reading = meter.initial_reading + rng.randint(100, 5000)
+            meter["status"], meter["removed_on"] = REMOVED, on
+            meter["final_reading"] = meter["initial_reading"] + rng.randint(100, 5000)
 
         index = start
         while index < end:
@@ -202,116 +440,106 @@ class _Generator:
                 size = rng.randint(2, 4)
                 group = [self.customer(index + k, "SHARED") for k in range(size)]
                 meter = self.meter(group[0], "SHARED", caliber="DN20")
-                meters.append(meter)
                 install(meter)
                 ratio = (Decimal(1) / size).quantize(Decimal("0.0001"))
                 for k, household in enumerate(group):
                     last = k == size - 1
-                    share = Decimal(1) - ratio * (size - 1) if last else ratio
-                    shares.append(MeterShare(meter=meter, customer=household, ratio=share))
-                customers.extend(group)
+                    self.share(meter, household, Decimal(1) - ratio * (size - 1) if last else ratio)
                 index += size
             elif r < 0.05 and room >= 3:  # a parent meter with two sub-meters
                 owner = self.customer(index, "NONRES")
                 parent = self.meter(owner, "NONRES", caliber="DN50")
-                meters.append(parent)
                 install(parent)
-                customers.append(owner)
                 for k in (1, 2):
                     category = "NONRES" if rng.random() < 0.5 else "RES"
                     tenant = self.customer(index + k, category)
-                    sub = self.meter(tenant, category, parent=parent)
-                    subs.append(sub)
-                    install(sub)
-                    customers.append(tenant)
+                    install(self.meter(tenant, category, parent=parent))
                 index += 3
             elif r < 0.056 and room >= 2:  # a closed account whose meter went to a new one
                 old, new = self.customer(index, "RES"), self.customer(index + 1, "RES")
-                new.opened_on = _day(rng, old.opened_on)
-                old.status, old.closed_on = CustomerStatus.CLOSED, new.opened_on
+                new["opened_on"] = _day(rng, old["opened_on"])
+                old["status"], old["closed_on"] = CLOSED, new["opened_on"]
                 meter = self.meter(old, "RES")
-                meters.append(meter)
                 install(meter)
-                meter.customer, meter.zone = new, new.zone
-                events.append(
-                    MeterEvent(
-                        meter=meter,
-                        kind=MeterEventKind.TRANSFER,
-                        on=new.opened_on,
-                        zone=new.zone,
-                        from_customer=old,
-                        to_customer=new,
-                        reason="过户",
-                    )
+                meter["customer_id"], meter["zone_id"] = new["id"], new["zone_id"]
+                self.event(
+                    meter,
+                    TRANSFER,
+                    new["opened_on"],
+                    zone_id=new["zone_id"],
+                    from_customer_id=old["id"],
+                    to_customer_id=new["id"],
+                    reason="过户",
                 )
-                customers.extend([old, new])
                 index += 2
             else:
-                township = self.zone_kind[
-                    self.books[index * len(self.books) // self.total].area.zone_id
-                ]
+                book_zone = self.books[index * len(self.books) // self.total][1]
                 x = rng.random()
                 if x < 0.12:
                     category, caliber = "NONRES", rng.choice(["DN20", "DN25", "DN40", "DN50"])
                 elif x < 0.14:
                     category, caliber = "SPECIAL", rng.choice(["DN25", "DN40"])
                 else:
-                    category = "RESG" if township == ZoneKind.TOWNSHIP else "RES"
+                    category = "RESG" if book_zone in self.townships else "RES"
                     caliber = "DN15"
                 customer = self.customer(index, category)
-                customers.append(customer)
-                first = len(meters)
+                own = []
                 for _k in range(2 if rng.random() < 0.05 else 1):
                     meter = self.meter(customer, category, caliber=caliber)
-                    meters.append(meter)
+                    own.append(meter)
                     install(meter)
                     if rng.random() < 0.015:  # replaced meter: the old one retired
-                        on = _day(rng, meter.installed_on)
+                        on = _day(rng, meter["installed_on"])
                         new = self.meter(customer, category, caliber=caliber)
-                        new.installed_on, new.initial_reading = on, Decimal(0)
-                        new.master = meter.master
+                        new["installed_on"], new["initial_reading"] = on, Decimal(0)
                         remove(meter, on)
-                        meters.append(new)
+                        own.append(new)
                         install(new)
-                        events.append(
-                            MeterEvent(
-                                meter=meter,
-                                kind=MeterEventKind.REPLACE,
-                                on=on,
-                                zone=meter.zone,
-                                old_final_reading=meter.final_reading,
-                                new_meter=new,
-                                new_initial_reading=new.initial_reading,
-                                from_customer=customer,
-                                to_customer=customer,
-                                reason="表坏换表",
-                            )
+                        self.event(
+                            meter,
+                            REPLACE,
+                            on,
+                            zone_id=meter["zone_id"],
+                            old_final_reading=meter["final_reading"],
+                            new_meter_id=new["id"],
+                            new_initial_reading=new["initial_reading"],
+                            from_customer_id=customer["id"],
+                            to_customer_id=customer["id"],
+                            reason="表坏换表",
                         )
                 s = rng.random()
                 if s < 0.02:
-                    customer.status = CustomerStatus.SUSPENDED
-                    customer.suspended_on = _day(rng, customer.opened_on)
-                    for meter in meters[first:]:
-                        if meter.remote_valve and meter.status == MeterStatus.ACTIVE:
-                            meter.valve_state = ValveState.CLOSED
+                    customer["status"] = SUSPENDED
+                    customer["suspended_on"] = _day(rng, customer["opened_on"])
+                    for meter in own:
+                        if meter["remote_valve"] and meter["status"] == IN_SERVICE:
+                            meter["valve_state"] = VALVE_CLOSED
                 elif s < 0.03:
-                    customer.status = CustomerStatus.CLOSED
-                    customer.closed_on = _day(rng, customer.opened_on)
-                    for meter in meters[first:]:
-                        if meter.status == MeterStatus.ACTIVE:
-                            remove(meter, customer.closed_on)
+                    customer["status"] = CLOSED
+                    customer["closed_on"] = _day(rng, customer["opened_on"])
+                    for meter in own:
+                        if meter["status"] == IN_SERVICE:
+                            remove(meter, customer["closed_on"])
                 index += 1
+        self.write()
 
-        Customer.objects.bulk_create(customers, batch_size=BATCH)
-        Meter.objects.bulk_create(meters, batch_size=BATCH)
-        Meter.objects.bulk_create(subs, batch_size=BATCH)
-        MeterShare.objects.bulk_create(shares, batch_size=BATCH)
-        MeterEvent.objects.bulk_create(events, batch_size=BATCH)
-        _journal([*customers, *meters, *subs, *shares, *events], timezone.now())
-        self.counts["customers"] += len(customers)
-        self.counts["meters"] += len(meters) + len(subs)
-        self.counts["shares"] += len(shares)
-        self.counts["events"] += len(events)
+    def write(self):
+        """Hand the chunk's rows, table by table, then their journal rows, to the writer."""
+        at = timezone.now()
+        entries = _Journal(at)
+        batches = [
+            t.rows(entries, at) for t in (self.customers, self.meters, self.shares, self.events)
+        ]
+        batches.append((AuditEntry._meta.db_table, entries.columns, entries.rows))
+        self.writer.submit(batches)
+
+    def finish(self):
+        """Wait for the last chunk; move the id sequences (PostgreSQL) past the ids given here."""
+        self.writer.wait()
+        models = [t.model for t in (self.customers, self.meters, self.shares, self.events)]
+        with connection.cursor() as cursor:
+            for sql in connection.ops.sequence_reset_sql(no_style(), models):
+                cursor.execute(sql)
 
 
 def build(rng, org, tariffs, customers=3000, progress=None):
@@ -398,10 +626,15 @@ def build(rng, org, tariffs, customers=3000, progress=None):
         sequences,
     )
     generator.total = max(customers, 1)
-    for start in range(0, customers, CHUNK):
-        generator.chunk(start, min(customers, start + CHUNK))
-        if progress:
-            progress(min(customers, start + CHUNK), customers)
+    generator.writer = _Writer()
+    try:
+        for start in range(0, customers, CHUNK):
+            generator.chunk(start, min(customers, start + CHUNK))
+            if progress:
+                progress(min(customers, start + CHUNK), customers)
+        generator.finish()
+    finally:
+        generator.writer.close()
     for zone, sequence in sequences.items():
         sequence.next_value = generator.numbers[zone.pk]
         sequence.save(update_fields=["next_value"])

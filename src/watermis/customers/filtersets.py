@@ -50,19 +50,21 @@ class BookFilterSet(ScopedFilterSet):
         fields = ["q", "zone", "area", "reader", "cycle", "active"]
 
 
+# Trigram indexes (PostgreSQL) serve "contains" from three characters on.
+MIN_CONTAINS = 3
+
+
 def search_customers(queryset, value):
-    """Account number (prefix), name (contains), pinyin initials (prefix), address (contains),
-    phone (prefix)."""
+    """Account number (prefix), name (contains; prefix under three characters), pinyin
+    initials (prefix), address (contains, from three characters), phone (prefix)."""
     value = (value or "").strip()
     if not value:
         return queryset
-    q = (
-        Q(account_no__istartswith=value)
-        | Q(name__icontains=value)
-        | Q(address__icontains=value)
-        | Q(phone__startswith=value)
-        | Q(phone2__startswith=value)
-    )
+    q = Q(account_no__istartswith=value) | Q(phone__startswith=value) | Q(phone2__startswith=value)
+    if len(value) >= MIN_CONTAINS:
+        q |= Q(name__icontains=value) | Q(address__icontains=value)
+    else:  # too short for the trigram indexes: a name starting with it (张伟), by its index
+        q |= Q(name__startswith=value)
     if value.isascii() and value.isalpha():
         q |= Q(name_initials__startswith=value.lower())
     return queryset.filter(q)

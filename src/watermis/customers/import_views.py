@@ -1,5 +1,7 @@
 """Pages of the customer import and export (.xlsx in the import layout)."""
 
+import datetime
+import re
 import secrets
 
 from django import forms
@@ -24,10 +26,44 @@ MAX_SHOWN_ERRORS = 500
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 
 
+REPORT_DAYS = 7  # error reports are kept this long
+TOKEN = re.compile(r"[0-9a-f]{32}")
+
+
 def _reports_dir():
     path = settings.DATA_DIR / "import_reports"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def _report_path(user, token):
+    """Where the report ``token`` of ``user`` is kept: the operator's id is in the name,
+    so a report is only ever found for the operator who made it."""
+    return _reports_dir() / f"{user.pk}-{token}.xlsx"
+
+
+def delete_old_reports(now=None):
+    """Delete error reports older than ``REPORT_DAYS`` days; returns how many."""
+    now = now or timezone.now()
+    cutoff = (now - datetime.timedelta(days=REPORT_DAYS)).timestamp()
+    deleted = 0
+    for path in _reports_dir().glob("*.xlsx"):
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                deleted += 1
+        except FileNotFoundError:  # another request deleted it first
+            continue
+    return deleted
+
+
+def save_error_report(user, result, now=None):
+    """Write the error report of ``user``'s import; returns its token. Old reports go first."""
+    delete_old_reports(now)
+    token = secrets.token_hex(16)
+    with open(_report_path(user, token), "wb") as out:
+        importer.error_report(result, out)
+    return token
 
 
 class ImportForm(ScopedFormMixin, forms.Form):
@@ -80,9 +116,7 @@ class ImportView(PermissionMixin, TemplateView):
             return self.render_to_response(self.get_context_data(form=form))
         token = None
         if result.errors:
-            token = secrets.token_hex(16)
-            with open(_reports_dir() / f"{token}.xlsx", "wb") as out:
-                importer.error_report(result, out)
+            token = save_error_report(request.user, result)
             request.session[SESSION_KEY] = [*request.session.get(SESSION_KEY, [])[-9:], token]
         self.template_name = "customers/import_result.html"
         return self.render_to_response(
@@ -98,14 +132,14 @@ class ImportView(PermissionMixin, TemplateView):
 
 
 class ErrorReportView(PermissionMixin, TemplateView):
-    """The error report of one of this session's imports."""
+    """The error report of one of this session's imports, to the operator who made it."""
 
     permission_required = "customers.add_customer"
 
     def get(self, request, token, *args, **kwargs):
-        if token not in request.session.get(SESSION_KEY, []):
+        if not TOKEN.fullmatch(token) or token not in request.session.get(SESSION_KEY, []):
             raise Http404
-        path = _reports_dir() / f"{token}.xlsx"
+        path = _report_path(request.user, token)
         if not path.exists():
             raise Http404
         return FileResponse(

@@ -304,6 +304,10 @@ def update_meter(actor, meter, data):
     proposed = copy.copy(meter)
     for name, value in changes.items():
         setattr(proposed, name, value)
+    for name in ("parent", "master"):  # a newly chosen link must be a meter the actor sees
+        linked = changes.get(name)
+        if linked is not None and linked.pk != getattr(meter, f"{name}_id"):
+            ensure_in_scope(actor, linked, "view")
     _check_meter_links(proposed)
     return journal.update_object(meter, changes, actor=actor)
 
