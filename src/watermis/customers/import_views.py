@@ -1,69 +1,25 @@
 """Pages of the customer import and export (.xlsx in the import layout)."""
 
-import datetime
-import re
-import secrets
-
 from django import forms
-from django.conf import settings
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 
+from watermis.core import reports
 from watermis.core.export import xlsx_response
 from watermis.core.forms import ScopedFormMixin
+from watermis.core.reports import XLSX, delete_old_reports  # noqa: F401 - part of this module
 from watermis.core.views import PermissionMixin
 from watermis.org.models import Zone
 
 from . import importer
 from .models import Book, Customer
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SESSION_KEY = "customer_import_reports"
 MAX_SHOWN_ERRORS = 500
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
-
-
-REPORT_DAYS = 7  # error reports are kept this long
-TOKEN = re.compile(r"[0-9a-f]{32}")
-
-
-def _reports_dir():
-    path = settings.DATA_DIR / "import_reports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _report_path(user, token):
-    """Where the report ``token`` of ``user`` is kept: the operator's id is in the name,
-    so a report is only ever found for the operator who made it."""
-    return _reports_dir() / f"{user.pk}-{token}.xlsx"
-
-
-def delete_old_reports(now=None):
-    """Delete error reports older than ``REPORT_DAYS`` days; returns how many."""
-    now = now or timezone.now()
-    cutoff = (now - datetime.timedelta(days=REPORT_DAYS)).timestamp()
-    deleted = 0
-    for path in _reports_dir().glob("*.xlsx"):
-        try:
-            if path.stat().st_mtime < cutoff:
-                path.unlink()
-                deleted += 1
-        except FileNotFoundError:  # another request deleted it first
-            continue
-    return deleted
-
-
-def save_error_report(user, result, now=None):
-    """Write the error report of ``user``'s import; returns its token. Old reports go first."""
-    delete_old_reports(now)
-    token = secrets.token_hex(16)
-    with open(_report_path(user, token), "wb") as out:
-        importer.error_report(result, out)
-    return token
 
 
 class ImportForm(ScopedFormMixin, forms.Form):
@@ -116,8 +72,9 @@ class ImportView(PermissionMixin, TemplateView):
             return self.render_to_response(self.get_context_data(form=form))
         token = None
         if result.errors:
-            token = save_error_report(request.user, result)
-            request.session[SESSION_KEY] = [*request.session.get(SESSION_KEY, [])[-9:], token]
+            token = reports.save_error_report(
+                request, SESSION_KEY, lambda out: importer.error_report(result, out)
+            )
         self.template_name = "customers/import_result.html"
         return self.render_to_response(
             self.get_context_data(
@@ -137,17 +94,7 @@ class ErrorReportView(PermissionMixin, TemplateView):
     permission_required = "customers.add_customer"
 
     def get(self, request, token, *args, **kwargs):
-        if not TOKEN.fullmatch(token) or token not in request.session.get(SESSION_KEY, []):
-            raise Http404
-        path = _report_path(request.user, token)
-        if not path.exists():
-            raise Http404
-        return FileResponse(
-            open(path, "rb"),  # noqa: SIM115 - FileResponse closes it
-            as_attachment=True,
-            filename="import-errors.xlsx",
-            content_type=XLSX,
-        )
+        return reports.error_report_response(request, SESSION_KEY, token, "import-errors.xlsx")
 
 
 class TemplateFileView(PermissionMixin, TemplateView):

@@ -1,17 +1,16 @@
 """Pages of the handheld reading files (F2.3): download a period's book, upload the reads."""
 
-import secrets
 import tempfile
 import time
 
 from django import forms
-from django.conf import settings
-from django.http import FileResponse, Http404
+from django.http import FileResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 
+from watermis.core import reports
 from watermis.core.forms import ScopedFormMixin
 from watermis.core.views import PermissionMixin
 from watermis.customers.models import Book
@@ -24,12 +23,6 @@ SESSION_KEY = "reading_file_reports"
 MAX_SHOWN_ERRORS = 500
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 FORMATS = [("xlsx", "Excel (.xlsx)"), ("csv", "CSV (UTF-8)")]
-
-
-def _reports_dir():
-    path = settings.DATA_DIR / "reading_reports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 class DownloadForm(ScopedFormMixin, forms.Form):
@@ -159,11 +152,12 @@ class FileUploadView(PermissionMixin, TemplateView):
         seconds = time.perf_counter() - started
         token = None
         if result.errors:
-            token = secrets.token_hex(16)
             upload.seek(0)
-            with open(_reports_dir() / f"{token}.xlsx", "wb") as out:
-                handheld.error_report(upload, upload.name, result.errors, out)
-            request.session[SESSION_KEY] = [*request.session.get(SESSION_KEY, [])[-9:], token]
+            token = reports.save_error_report(
+                request,
+                SESSION_KEY,
+                lambda out: handheld.error_report(upload, upload.name, result.errors, out),
+            )
         self.template_name = "readings/file_result.html"
         return self.render_to_response(
             self.get_context_data(
@@ -185,14 +179,6 @@ class FileErrorReportView(PermissionMixin, TemplateView):
     permission_required = "readings.change_reading"
 
     def get(self, request, token, *args, **kwargs):
-        if token not in request.session.get(SESSION_KEY, []):
-            raise Http404
-        path = _reports_dir() / f"{token}.xlsx"
-        if not path.exists():
-            raise Http404
-        return FileResponse(
-            open(path, "rb"),  # noqa: SIM115 - FileResponse closes it
-            as_attachment=True,
-            filename="reading-file-errors.xlsx",
-            content_type=handheld.XLSX_CONTENT_TYPE,
+        return reports.error_report_response(
+            request, SESSION_KEY, token, "reading-file-errors.xlsx"
         )

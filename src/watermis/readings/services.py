@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import Max, Q
+from django.db import connection, transaction
+from django.db.models import DateTimeField, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -492,7 +492,7 @@ def _worst(findings):
     return next((code for code in SEVERITY if code in codes), "")
 
 
-def _check_correctable(reading, actor):
+def _check_correctable(reading):
     """A read already entered may change while its bill is unpaid (F2.6); billing decides."""
     if reading.billed:
         hooks.check_correction(reading)
@@ -510,7 +510,7 @@ def apply_entry(reading, entry, actor, today, limits, hold=False):
         return None
     correcting = reading.state != ReadingState.PENDING
     if correcting:
-        _check_correctable(reading, actor)
+        _check_correctable(reading)
         if not entry.reason.strip() and entry.source == ReadingSource.MANUAL:
             raise ValidationError({"reason": _("Say why the reading is corrected.")})
     else:
@@ -706,21 +706,22 @@ def confirm_reading(actor, reading, reason):
         raise ValidationError(_("Only a held reading can be confirmed."))
     if not (reason or "").strip():
         raise ValidationError({"reason": _("Give the reason for confirming.")})
-    supervisor = reading.anomaly == Anomaly.SUPERVISOR
-    if supervisor:
+    if reading.anomaly == Anomaly.SUPERVISOR:
         _require(actor, "readings.approve_reading")
-    journal.update_object(
-        reading,
-        {
-            "state": ReadingState.ENTERED,
-            "reason": reason.strip()[:200],
-            "approved_by": journal.saved_operator(actor) if supervisor else reading.approved_by,
-        },
-        reason,
-        verb="confirm_reading",
-        actor=actor,
-    )
+    change = _confirmed(reading, reason, actor)
+    reading.save()
+    journal.record(reading, *change, actor=actor)
     return reading
+
+
+def _confirmed(reading, reason, actor):
+    """Mark a held read entered (unsaved); the journal's (action, before, after, reason, verb)."""
+    before = journal.snapshot(reading)
+    reading.state = ReadingState.ENTERED
+    reading.reason = reason.strip()[:200]
+    if reading.anomaly == Anomaly.SUPERVISOR:
+        reading.approved_by = journal.saved_operator(actor)
+    return AuditAction.UPDATE, before, journal.snapshot(reading), reason, "confirm_reading"
 
 
 # --- several reads, several bills -------------------------------------------------------------
@@ -946,14 +947,10 @@ def _write_readings(readings, names):
     """
     if not readings:
         return
-    from django.db import connection
-
     fields = [Reading._meta.get_field(name) for name in names]
     quote = connection.ops.quote_name
     assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
     sql = f"UPDATE {quote(Reading._meta.db_table)} SET {assignments} WHERE id = %s"  # noqa: S608
-    from django.db.models import DateTimeField
-
     stamps = [i for i, f in enumerate(fields) if isinstance(f, DateTimeField)]
     attnames = [f.attname for f in fields]
     params = []
@@ -979,20 +976,7 @@ def _confirm_held(reading, entry, actor):
     supervisor = reading.anomaly == Anomaly.SUPERVISOR
     if supervisor and not (actor is None or actor.has_perm("readings.approve_reading")):
         return None
-    before = journal.snapshot(reading)
-    reading.state = ReadingState.ENTERED
-    reading.reason = reason[:200]
-    if supervisor:
-        reading.approved_by = journal.saved_operator(actor)
-    return journal.build_entry(
-        reading,
-        AuditAction.UPDATE,
-        before,
-        journal.snapshot(reading),
-        reason,
-        "confirm_reading",
-        actor=actor,
-    )
+    return journal.build_entry(reading, *_confirmed(reading, reason, actor), actor=actor)
 
 
 def import_entries(actor, rows, today=None):
