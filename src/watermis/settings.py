@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "django_filters",
     "django_tables2",
     "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
     "watermis.core",
     "watermis.system",
     "watermis.org",
@@ -117,6 +119,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Background work (bill runs, book by book) goes through Django's tasks framework
+# into the database; `manage.py db_worker` runs it (start as many as there are cores).
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default", "billing"],
+    }
+}
 
 AUTH_USER_MODEL = "org.Operator"
 LOGIN_URL = "login"

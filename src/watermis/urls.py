@@ -20,6 +20,7 @@ urlpatterns = [
     path("customers/import/", include("watermis.customers.import_urls")),
     path("customers/", include("watermis.customers.urls")),
     path("readings/", include("watermis.readings.urls")),
+    path("billing/", include("watermis.billing.urls")),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

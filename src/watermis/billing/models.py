@@ -187,3 +187,434 @@ class Allocation(models.Model):
 
     def __str__(self):
         return f"{self.credit_id} → {self.debit_id} {self.amount}"
+
+
+# ---------------------------------------------------------------- bills
+
+
+class BillKind(models.TextChoices):
+    REGULAR = "regular", _("Bill")
+    RED = "red", _("Red (negative) bill")
+
+
+class BillState(models.TextChoices):
+    ISSUED = "issued", _("Issued")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class BillStatus(models.TextChoices):
+    """What a bill's allocations say (derived, never stored; see ``bills.with_status``)."""
+
+    UNPAID = "unpaid", _("Unpaid")
+    PARTLY_PAID = "partly_paid", _("Partly paid")
+    PAID = "paid", _("Paid")
+    WRITTEN_OFF = "written_off", _("Written off")
+    INSPECTION = "inspection", _("Transferred to inspection")
+    CANCELLED = "cancelled", _("Cancelled")
+    CREDIT = "credit", _("Credit (red bill)")
+
+
+class Bill(models.Model):
+    """One bill of one meter (or one share or split part of it) for one billing month.
+
+    Its money lives in the ledger: ``entry`` is the bill's debit (a red bill's
+    credit); a bill of zero has no entry. Amounts and lines never change; a
+    wrong bill is cancelled (open month, ``cancel_entry`` reverses its entry)
+    or offset by a red bill (closed month). Paid, partly paid, written off are
+    read from the entry's allocations.
+    """
+
+    kind = models.CharField(
+        _("kind"), max_length=8, choices=BillKind.choices, default=BillKind.REGULAR
+    )
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="bills"
+    )
+    zone = models.ForeignKey(
+        Zone, verbose_name=_("zone"), on_delete=models.PROTECT, related_name="+"
+    )
+    book = models.ForeignKey(
+        "customers.Book",
+        verbose_name=_("reading book"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    meter = models.ForeignKey(
+        "customers.Meter",
+        verbose_name=_("meter"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="bills",
+    )
+    reading = models.ForeignKey(
+        "readings.Reading",
+        verbose_name=_("meter reading"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="bills",
+    )
+    part = models.PositiveSmallIntegerField(
+        _("part"), default=0, help_text=_("0: the whole read; a split part or a share's number.")
+    )
+    month = models.DateField(_("billing month"), db_index=True)
+    period_start = models.DateField(_("from (previous reading)"))
+    period_end = models.DateField(_("to (this reading)"))
+    previous = models.DecimalField(
+        _("previous reading"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    current = models.DecimalField(
+        _("current reading"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    read_volume = models.DecimalField(_("metered volume"), max_digits=12, decimal_places=2)
+    volume = models.DecimalField(_("billed volume"), max_digits=12, decimal_places=2)
+    tariff = models.ForeignKey(
+        "tariffs.Tariff",
+        verbose_name=_("tariff"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    household_size = models.PositiveSmallIntegerField(_("household size"), default=0)
+    cycle_start = models.DateField(_("tier year from"), null=True, blank=True)
+    cycle_to_date = models.DecimalField(
+        _("tier-year volume after this bill"), max_digits=14, decimal_places=2, default=0
+    )
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    issued_on = models.DateField(_("issued on"), db_index=True)
+    due_on = models.DateField(_("due on"), db_index=True)
+    entry = models.OneToOneField(
+        LedgerEntry,
+        verbose_name=_("ledger entry"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="bill",
+    )
+    run_book = models.ForeignKey(
+        "BillRunBook",
+        verbose_name=_("bill run"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="bill_set",
+    )
+    state = models.CharField(
+        _("state"), max_length=10, choices=BillState.choices, default=BillState.ISSUED
+    )
+    corrects = models.ForeignKey(
+        "self",
+        verbose_name=_("corrects"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="corrections",
+    )
+    inspection = models.BooleanField(_("transferred to inspection"), default=False)
+    late_fee_exempt = models.BooleanField(_("no late fee"), default=False)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    cancel_entry = models.OneToOneField(
+        LedgerEntry,
+        verbose_name=_("cancelling entry"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cancelled_bill",
+    )
+
+    objects = ScopedManager()
+    zone_scope = "zone"
+
+    class Meta:
+        verbose_name = _("bill")
+        verbose_name_plural = _("bills")
+        ordering = ["-month", "customer_id", "id"]
+        indexes = [
+            models.Index(fields=["customer", "month"], name="billing_bill_customer_idx"),
+            models.Index(fields=["zone", "month"], name="billing_bill_zone_month_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reading", "customer", "part"],
+                condition=Q(state="issued", kind="regular"),
+                name="billing_bill_once_per_read",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="regular", amount__gte=0) | Q(kind="red", amount__lt=0),
+                name="billing_bill_sign_by_kind",
+            ),
+        ]
+        permissions = [
+            ("run_billing", _("Run and preview bill runs")),
+            ("correct_bill", _("Cancel bills and request red bills")),
+            ("approve_correction", _("Approve red bills")),
+            ("close_month", _("Close a zone's billing month")),
+        ]
+
+    def __str__(self):
+        return f"{self.pk} {self.month:%Y-%m} {self.amount}"
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("billing:bill_detail", args=[self.pk])
+
+
+class BillLine(models.Model):
+    """One priced line of a bill: an item, its tier, volume × unit price = amount (to the fen)."""
+
+    class Kind(models.TextChoices):
+        WATER = "water", _("Price item")
+        QUOTA = "quota", _("Over-quota surcharge")
+        FEE = "fee", _("Extra fee")
+
+    bill = models.ForeignKey(Bill, on_delete=models.PROTECT, related_name="lines")
+    item = models.ForeignKey(
+        "tariffs.PriceItem", verbose_name=_("price item"), on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(_("kind"), max_length=5, choices=Kind.choices, default=Kind.WATER)
+    tier = models.PositiveSmallIntegerField(_("tier"), null=True, blank=True)
+    volume = models.DecimalField(_("volume"), max_digits=12, decimal_places=2)
+    unit_price = models.DecimalField(_("unit price"), max_digits=10, decimal_places=4)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    price_from = models.DateField(_("price in force from"))
+
+    class Meta:
+        verbose_name = _("bill line")
+        verbose_name_plural = _("bill lines")
+        ordering = ["bill", "id"]
+
+    def __str__(self):
+        return f"{self.bill_id} {self.item_id} {self.amount}"
+
+
+# ---------------------------------------------------------------- bill runs
+
+
+class RunStatus(models.TextChoices):
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Finished with errors")
+
+
+class BillRun(models.Model):
+    """A bill run (or its dry-run preview) of one zone's billing month, book by book."""
+
+    zone = models.ForeignKey(
+        Zone, verbose_name=_("zone"), on_delete=models.PROTECT, related_name="+"
+    )
+    month = models.DateField(_("billing month"))
+    dry_run = models.BooleanField(_("preview only"), default=False)
+    issued_on = models.DateField(_("bill date"))
+    due_on = models.DateField(_("due on"))
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("started by"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    objects = ScopedManager()
+    zone_scope = "zone"
+
+    class Meta:
+        verbose_name = _("bill run")
+        verbose_name_plural = _("bill runs")
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self):
+        return f"{self.zone} {self.month:%Y-%m}"
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("billing:run_detail", args=[self.pk])
+
+
+class BookStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class BillRunBook(models.Model):
+    """One book of a bill run: billed in one transaction, so a book is all done or not at all.
+
+    ``totals`` holds what the book billed (or would bill): bills, volume and
+    amount, by price item, and the reads left out with why.
+    """
+
+    run = models.ForeignKey(BillRun, on_delete=models.CASCADE, related_name="books")
+    period = models.ForeignKey(
+        "readings.ReadingPeriod",
+        verbose_name=_("reading period"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    book = models.ForeignKey(
+        "customers.Book", verbose_name=_("reading book"), on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        _("status"), max_length=8, choices=BookStatus.choices, default=BookStatus.QUEUED
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    bill_count = models.PositiveIntegerField(_("bills"), default=0)
+    amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2, default=0)
+    volume = models.DecimalField(_("billed volume"), max_digits=16, decimal_places=2, default=0)
+    totals = models.JSONField(_("totals"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("bill run book")
+        verbose_name_plural = _("bill run books")
+        ordering = ["run", "book__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "book"], name="billing_runbook_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.run} {self.book_id}"
+
+
+# ---------------------------------------------------------------- late fees, write-offs
+
+
+class LateFeeCharge(models.Model):
+    """A late fee charged on a bill: how it was computed, and its ledger entry."""
+
+    bill = models.ForeignKey(Bill, on_delete=models.PROTECT, related_name="late_fees")
+    entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, related_name="late_fee")
+    accrues_from = models.DateField(_("accrues from"))
+    through = models.DateField(_("through"))
+    days = models.PositiveIntegerField(_("days"))
+    principal = models.DecimalField(_("unpaid principal"), max_digits=14, decimal_places=2)
+    daily_rate = models.DecimalField(_("daily rate"), max_digits=8, decimal_places=6)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("late fee")
+        verbose_name_plural = _("late fees")
+        ordering = ["bill", "through"]
+
+    def __str__(self):
+        return f"{self.bill_id} {self.through} {self.amount}"
+
+
+class WriteOffState(models.TextChoices):
+    REQUESTED = "requested", _("Awaiting approval")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class WriteOff(models.Model):
+    """A bad-debt write-off (F3.21): a clerk asks, a different manager approves, then the ledger."""
+
+    bill = models.ForeignKey(
+        Bill, verbose_name=_("bill"), on_delete=models.PROTECT, related_name="write_offs"
+    )
+    zone = models.ForeignKey(
+        Zone, verbose_name=_("zone"), on_delete=models.PROTECT, related_name="+"
+    )
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    reason = models.CharField(_("reason"), max_length=200)
+    state = models.CharField(
+        _("state"), max_length=10, choices=WriteOffState.choices, default=WriteOffState.REQUESTED
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    requested_at = models.DateTimeField(_("requested at"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.CharField(_("decision note"), max_length=200, blank=True)
+    entry = models.OneToOneField(
+        LedgerEntry,
+        verbose_name=_("ledger entry"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="write_off",
+    )
+
+    objects = ScopedManager()
+    zone_scope = "zone"
+
+    class Meta:
+        verbose_name = _("write-off")
+        verbose_name_plural = _("write-offs")
+        ordering = ["-requested_at", "-id"]
+        permissions = [("approve_writeoff", _("Approve bad-debt write-offs"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bill"],
+                condition=Q(state="requested"),
+                name="billing_writeoff_one_open_request",
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="billing_writeoff_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.bill_id} {self.amount} {self.state}"
+
+
+class MonthEnd(models.Model):
+    """A zone's closed billing month (F3.26), with the figures it closed on."""
+
+    zone = models.ForeignKey(
+        Zone, verbose_name=_("zone"), on_delete=models.PROTECT, related_name="+"
+    )
+    month = models.DateField(_("billing month"))
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("closed by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    closed_at = models.DateTimeField(_("closed at"))
+    bills = models.PositiveIntegerField(_("bills"), default=0)
+    billed = models.DecimalField(_("billed"), max_digits=16, decimal_places=2, default=0)
+    collected = models.DecimalField(_("collected"), max_digits=16, decimal_places=2, default=0)
+    arrears = models.DecimalField(_("arrears carried"), max_digits=16, decimal_places=2, default=0)
+    credit = models.DecimalField(_("credit carried"), max_digits=16, decimal_places=2, default=0)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    objects = ScopedManager()
+    zone_scope = "zone"
+
+    class Meta:
+        verbose_name = _("month-end close")
+        verbose_name_plural = _("month-end closes")
+        ordering = ["-month", "zone"]
+        constraints = [
+            models.UniqueConstraint(fields=["zone", "month"], name="billing_monthend_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.zone} {self.month:%Y-%m}"

@@ -17,7 +17,7 @@ CASHIER = "收费员"
 READER = "抄表员"
 COLLECTOR = "走收员"
 
-OWN_APPS = ("core", "org", "system", "tariffs", "customers", "readings")
+OWN_APPS = ("core", "org", "system", "tariffs", "customers", "readings", "billing")
 
 VIEW_ORG = ["org.view_company", "org.view_zone", "org.view_businessunit", "org.view_employee"]
 VIEW_TARIFFS = [
@@ -65,6 +65,22 @@ EDIT_READINGS = [
     "readings.change_monitoredmeter",
 ]
 
+VIEW_BILLING = [
+    "billing.view_account",
+    "billing.view_ledgerentry",
+    "billing.view_bill",
+    "billing.view_latefeecharge",
+]
+WORK_BILLING = [
+    *VIEW_BILLING,
+    "billing.view_billrun",
+    "billing.view_writeoff",
+    "billing.view_monthend",
+    "billing.run_billing",
+    "billing.correct_bill",
+    "billing.add_writeoff",
+]
+
 ROLE_PERMISSIONS = {
     ADMIN: "__all__",
     MANAGER: [
@@ -80,6 +96,10 @@ ROLE_PERMISSIONS = {
         *VIEW_READINGS,
         *ENTER_READINGS,
         "readings.approve_reading",
+        *WORK_BILLING,
+        "billing.approve_correction",
+        "billing.approve_writeoff",
+        "billing.close_month",
     ],
     CLERK: [
         *VIEW_ORG,
@@ -90,6 +110,7 @@ ROLE_PERMISSIONS = {
         *EDIT_CUSTOMERS,
         *VIEW_READINGS,
         *EDIT_READINGS,
+        *WORK_BILLING,
     ],
     CASHIER: [
         "org.view_company",
@@ -97,9 +118,10 @@ ROLE_PERMISSIONS = {
         "org.view_businessunit",
         *VIEW_TARIFFS,
         *VIEW_CUSTOMERS,
+        *VIEW_BILLING,
     ],
     READER: ["org.view_company", "org.view_zone", *VIEW_CUSTOMERS, *VIEW_READINGS, *ENTER_READINGS],
-    COLLECTOR: ["org.view_company", "org.view_zone", *VIEW_CUSTOMERS],
+    COLLECTOR: ["org.view_company", "org.view_zone", *VIEW_CUSTOMERS, *VIEW_BILLING],
 }
 
 

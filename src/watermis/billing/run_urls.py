@@ -1,0 +1,3 @@
+"""Billing pages: run."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Billing pages: shutoff."""
+
+urlpatterns = []
