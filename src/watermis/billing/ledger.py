@@ -238,6 +238,15 @@ def reverse_entry(actor, entry, reason, business_date, now=None):
     return reversal
 
 
+def apply_open_credit(debits):
+    """Pay new debit entries from their accounts' open credit (bulk-written bills; accounts
+    locked by the caller), as :func:`post_entry` does for one debit."""
+    for debit in debits.order_by("customer_id", "id"):
+        credits = open_entries(debit.customer_id, Direction.CREDIT)
+        if credits:
+            _allocate(debit, credits, debit)
+
+
 def settle_account(customer_id, made_by):
     """Pair the account's open credits with its open debits, oldest first (under its lock)."""
     for credit, _left in open_entries(customer_id, Direction.CREDIT):

@@ -196,7 +196,7 @@ def _split(total: int, weights: list[int]) -> list[int]:
     return parts
 
 
-def _cycle_start(day: datetime.date, month: int) -> datetime.date:
+def cycle_start(day: datetime.date, month: int) -> datetime.date:
     """The start of the 12-month cycle containing ``day``."""
     year = day.year if day.month >= month else day.year - 1
     return datetime.date(year, month, 1)
@@ -386,7 +386,7 @@ def price_bill(versions, facts: BillFacts) -> BillResult:
         bill_position += seg_volume
     if facts.extra_fees:
         total += _fee_lines(facts.extra_fees, volume, last_spec.effective_from, lines)
-    cycle_start = None
+    cycle = None
     if last_spec.tier_mode == CYCLIC:
-        cycle_start = _cycle_start(facts.period_end, last_spec.cycle_start_month)
-    return BillResult(tuple(lines), total, volume, position, cycle_start)
+        cycle = cycle_start(facts.period_end, last_spec.cycle_start_month)
+    return BillResult(tuple(lines), total, volume, position, cycle)
