@@ -299,3 +299,29 @@ def test_two_workers_on_the_same_book_bill_it_once(org, admin):
     from watermis.billing.verify import verify_books
 
     assert verify_books() == []
+
+
+def test_correcting_a_billed_read_cancels_and_bills_it_again(town, admin):
+    open_month(admin, town, OCT)
+    meter, customer = town["meters"][0], town["customers"][0]
+    read(admin, meter, OCT, "124")
+    bill_month(admin, town, OCT)
+    first = Bill.objects.get()
+    read(admin, meter, OCT, "130")  # the reader typed 124 for 130
+    first.refresh_from_db()
+    assert first.state == "cancelled" and first.cancel_entry.reverses == first.entry
+    again = Bill.objects.get(state="issued")
+    assert again.amount == D("120.00") and again.due_on == first.due_on
+    assert ledger.balance_of(customer.pk) == D("-120.00")
+    assert Reading.objects.get(pk=again.reading_id).billed
+
+
+def test_a_read_whose_bill_is_paid_does_not_change(town, admin):
+    open_month(admin, town, OCT)
+    meter, customer = town["meters"][0], town["customers"][0]
+    read(admin, meter, OCT, "124")
+    bill_month(admin, town, OCT)
+    ledger.post_entry(admin, customer, EntryKind.PAYMENT, D("10.00"), business_date=OCT)
+    with pytest.raises(ValidationError, match="red bill"):
+        read(admin, meter, OCT, "130")
+    assert Bill.objects.get().amount == D("96.00")

@@ -187,17 +187,17 @@ def price_period(period, tariffs=None, reading_ids=None, include_billed=False):
     """Drafts for the unbilled entered reads of a reading period (or only ``reading_ids``)."""
     tariffs = tariffs or TariffBook()
     reads = Reading.objects.filter(period=period)
-    if reading_ids is not None:
-        reads = reads.filter(pk__in=reading_ids)
+    wanted = None if reading_ids is None else set(reading_ids)
     by_meter = defaultdict(list)
     for row in reads.order_by("meter_id", "sequence").values(*READ_FIELDS).iterator(5000):
-        by_meter[row["meter_id"]].append(row)
+        if wanted is None or row["id"] in wanted:
+            by_meter[row["meter_id"]].append(row)
     result = Priced()
     if not by_meter:
         return result
-    meter_ids = list(by_meter)
+    period_meters = reads.values("meter_id")
     subs = defaultdict(list)
-    for sub_id, parent_id in Meter.objects.filter(parent_id__in=meter_ids).values_list(
+    for sub_id, parent_id in Meter.objects.filter(parent_id__in=period_meters).values_list(
         "pk", "parent_id"
     ):
         subs[parent_id].append(sub_id)
@@ -209,7 +209,7 @@ def price_period(period, tariffs=None, reading_ids=None, include_billed=False):
             sub_reads[meter_id].append((state, volume))
     shares = defaultdict(list)
     for meter_id, customer_id, ratio in (
-        MeterShare.objects.filter(meter_id__in=meter_ids)
+        MeterShare.objects.filter(meter_id__in=period_meters)
         .order_by("meter_id", "pk")
         .values_list("meter_id", "customer_id", "ratio")
     ):
@@ -221,16 +221,20 @@ def price_period(period, tariffs=None, reading_ids=None, include_billed=False):
         .values_list("reading_id", "part", "volume")
     ):
         splits[reading_id].append((part, volume))
-    customer_ids = {r[0]["customer_id"] for r in by_meter.values()}
-    customer_ids |= {c for rows in shares.values() for c, _r in rows}
+    customers = Q(pk__in=reads.values("customer_id"))
+    if shares:
+        customers |= Q(
+            pk__in=MeterShare.objects.filter(meter_id__in=period_meters).values("customer_id")
+        )
+    chosen = Customer.objects.filter(customers)
     people = {
         row[0]: row[1:]
-        for row in Customer.objects.filter(pk__in=customer_ids).values_list(
+        for row in chosen.values_list(
             "pk", "household_size", "low_income", "zone_id", "book_id", "account_no"
         )
     }
-    positions = _tier_positions(customer_ids)
-    fees = _surcharges(customer_ids, period.month + datetime.timedelta(days=62))
+    positions = _tier_positions(chosen.values("pk"))
+    fees = _surcharges(chosen.values("pk"), period.month + datetime.timedelta(days=62))
     specs = tariffs.specs({rows[0]["meter__tariff_id"] for rows in by_meter.values()} - {None})
 
     for meter_id, rows in by_meter.items():

@@ -11,6 +11,9 @@
 - :func:`update_column` sets one column for many rows by primary key.
 """
 
+import datetime
+import json
+
 from django.db import connection
 
 
@@ -52,6 +55,41 @@ def reserve_ids(model, count):
         return list(range(start, start + count))
 
 
+def filter_ids(queryset, column, ids):
+    """``queryset`` limited to rows whose ``column`` is one of ``ids``, sent as ONE parameter
+    (an array on PostgreSQL, a JSON list on SQLite): thousands of ``IN`` placeholders cost
+    more to build and parse than the query itself."""
+    ids = [int(i) for i in ids]
+    column = f"{_quote(queryset.model._meta.db_table)}.{_quote(column)}"
+    if connection.vendor == "postgresql":
+        return queryset.extra(where=[f"{column} = ANY(%s)"], params=[ids])  # noqa: S610
+    where = f"{column} IN (SELECT value FROM json_each(%s))"  # noqa: S608 - quoted names
+    return queryset.extra(where=[where], params=[json.dumps(ids)])  # noqa: S610
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_value(value):
+    if value is None:
+        return "\\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    return str(value)  # int, Decimal, date
+
+
+def copy_text(rows):
+    """``rows`` in PostgreSQL's COPY text format (one string: building it in Python and
+    sending it at once is several times faster than psycopg's ``write_row`` per row)."""
+    return "".join("\t".join(map(_copy_value, row)) + "\n" for row in rows)
+
+
 def write_rows(table, columns, rows):
     """Insert ``rows`` (sequences of database-ready values, in ``columns`` order) into ``table``."""
     if not rows:
@@ -65,8 +103,7 @@ def write_rows(table, columns, rows):
                 raw.cursor() as cursor,
                 cursor.copy(f"COPY {_quote(table)} ({names}) FROM STDIN") as copy,
             ):
-                for row in rows:
-                    copy.write_row(row)
+                copy.write(copy_text(rows))
         else:
             marks = ", ".join(["?"] * len(columns))
             sql = f"INSERT INTO {_quote(table)} ({names}) VALUES ({marks})"  # noqa: S608 - model names

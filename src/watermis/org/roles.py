@@ -100,6 +100,8 @@ ROLE_PERMISSIONS = {
         "billing.approve_correction",
         "billing.approve_writeoff",
         "billing.close_month",
+        "readings.add_readingperiod",
+        "readings.change_readingperiod",
     ],
     CLERK: [
         *VIEW_ORG,

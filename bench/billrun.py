@@ -1,0 +1,304 @@
+"""Bill run (issue 6): bills per second for a month of a whole company, and peak memory.
+
+Set-up (not timed): one zone, books of 2,000 customers each with one meter and a
+ledger account, a 3-tier residential tariff with water, resource and sewage
+items, and the month's reads entered (10–20 m³, 2 % zero so the minimum applies).
+Timed: ``billrun.start_run`` for the zone's month and the book tasks run to the
+end by ``--workers`` ``manage.py db_worker --batch`` processes (PostgreSQL) or in
+this process (SQLite, which has one writer anyway). Reported: bills/s, bills,
+lines and ledger entries written, the peak memory (max RSS) of any process, and
+that ``verify`` finds the books right.
+"""
+
+import argparse
+import datetime
+import os
+import resource
+import subprocess
+import sys
+from decimal import Decimal
+
+from _common import ROOT, bench_database, machine, timer
+
+parser = argparse.ArgumentParser(description=__doc__)
+parser.add_argument("--size", type=int, default=100_000, help="accounts (default 100000)")
+parser.add_argument("--workers", type=int, default=2, help="worker processes (PostgreSQL)")
+args = parser.parse_args()
+sys.argv = sys.argv[:1]
+
+PER_BOOK = 2000
+MONTH = datetime.date(2026, 10, 1)
+READ_ON = datetime.date(2026, 10, 20)
+
+
+def rows_into(connection, model, columns, rows):
+    from watermis.core import bulk
+
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= 50_000:
+            bulk.write_rows(model._meta.db_table, columns, batch)
+            batch = []
+    bulk.write_rows(model._meta.db_table, columns, batch)
+
+
+def insert(connection, model, columns, rows):
+    """Insert ``rows`` giving ``columns``; every other column gets the field's default."""
+    rest = [f for f in model._meta.concrete_fields if f.column not in columns]
+    now = datetime.datetime.now(datetime.UTC)
+    defaults = []
+    for f in rest:
+        value = (
+            now
+            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+            else f.get_default()
+        )
+        defaults.append(getattr(value, "value", value))
+    rows_into(
+        connection,
+        model,
+        [*columns, *(f.column for f in rest)],
+        ((*row, *defaults) for row in rows),
+    )
+
+
+def reset_sequences(connection, models):
+    from django.core.management.color import no_style
+
+    with connection.cursor() as cursor:
+        for sql in connection.ops.sequence_reset_sql(no_style(), models):
+            cursor.execute(sql)
+
+
+def peak_mib():
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024
+
+
+with bench_database() as vendor:
+    import random
+
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from watermis.billing import billrun
+    from watermis.billing.models import Account, Bill, BillLine, LedgerEntry
+    from watermis.billing.verify import verify_books
+    from watermis.customers.models import Area, Book, Customer, Meter
+    from watermis.org.models import BusinessUnit, Operator, Zone
+    from watermis.org.roles import CLERK, ensure_standard_roles
+    from watermis.readings.models import Reading, ReadingPeriod, ReadingState
+    from watermis.tariffs.models import (
+        CategoryKind,
+        MinimumVolume,
+        PriceItem,
+        Tariff,
+        TariffPrice,
+        TariffTier,
+        TariffVersion,
+        TierMode,
+        WaterCategory,
+    )
+
+    rng = random.Random(2026)
+    n = args.size
+    with timer() as setup, transaction.atomic():
+        zone = Zone.objects.create(code="B", name="测试区", kind="urban")
+        unit = BusinessUnit.objects.create(code="B01", name="测试营业厅", zone=zone)
+        roles = ensure_standard_roles()
+        clerk = Operator(username="clerk", name="clerk", unit=unit)
+        clerk.set_password("Water2026")
+        clerk.save()
+        clerk.groups.add(roles[CLERK])
+        category = WaterCategory.objects.create(
+            code="RES", name="居民", kind=CategoryKind.RESIDENTIAL
+        )
+        tariff = Tariff.objects.create(code="RES", name="居民阶梯水价", category=category)
+        version = TariffVersion.objects.create(
+            tariff=tariff, effective_from=datetime.date(2024, 1, 1), tier_mode=TierMode.CYCLIC
+        )
+        TariffTier.objects.bulk_create(
+            [
+                TariffTier(version=version, number=1, upper=Decimal(180)),
+                TariffTier(version=version, number=2, upper=Decimal(260)),
+                TariffTier(version=version, number=3, upper=None),
+            ]
+        )
+        water = PriceItem.objects.create(code="W", name="水费", sort_order=1)
+        resource_fee = PriceItem.objects.create(code="R", name="水资源费", sort_order=2)
+        sewage = PriceItem.objects.create(code="S", name="污水处理费", sort_order=3)
+        TariffPrice.objects.bulk_create(
+            [
+                TariffPrice(version=version, item=water, tier=1, unit_price=Decimal("2.07")),
+                TariffPrice(version=version, item=water, tier=2, unit_price=Decimal("4.07")),
+                TariffPrice(version=version, item=water, tier=3, unit_price=Decimal("6.07")),
+                TariffPrice(version=version, item=resource_fee, unit_price=Decimal("1.57")),
+                TariffPrice(version=version, item=sewage, unit_price=Decimal("1.36")),
+            ]
+        )
+        MinimumVolume.objects.create(category=category, caliber="DN15", monthly_volume=Decimal(2))
+        area = Area.objects.create(code="B01", name="测试片区", zone=zone)
+        books = Book.objects.bulk_create(
+            [Book(code=f"B{b:05d}", name=f"册{b}", area=area) for b in range(-(-n // PER_BOOK))]
+        )
+        periods = ReadingPeriod.objects.bulk_create(
+            [ReadingPeriod(zone=zone, book=b, month=MONTH, planned_on=READ_ON) for b in books]
+        )
+        now = timezone.now()
+        insert(
+            connection,
+            Customer,
+            [
+                "id",
+                "account_no",
+                "name",
+                "name_initials",
+                "address",
+                "zone_id",
+                "book_id",
+                "route_order",
+                "category_id",
+                "household_size",
+                "opened_on",
+            ],
+            (
+                (
+                    i + 1,
+                    f"B{i:08d}",
+                    "用户",
+                    "YH",
+                    f"测试路{i}号",
+                    zone.pk,
+                    books[i // PER_BOOK].pk,
+                    i % PER_BOOK,
+                    category.pk,
+                    3 + i % 3,
+                    datetime.date(2020, 1, 1),
+                )
+                for i in range(n)
+            ),
+        )
+        insert(
+            connection,
+            Meter,
+            ["id", "number", "customer_id", "zone_id", "installed_on", "tariff_id"],
+            (
+                (i + 1, f"M{i:09d}", i + 1, zone.pk, datetime.date(2020, 1, 1), tariff.pk)
+                for i in range(n)
+            ),
+        )
+        rows_into(
+            connection,
+            Account,
+            ["customer_id", "zone_id", "balance", "updated_at"],
+            ((i + 1, zone.pk, Decimal("0.00"), now) for i in range(n)),
+        )
+
+        def reading(i):
+            use = 0 if rng.random() < 0.02 else rng.randint(10, 20)
+            previous = Decimal(1000 + i % 500)
+            return (
+                i + 1,
+                periods[i // PER_BOOK].pk,
+                i + 1,
+                i + 1,
+                zone.pk,
+                books[i // PER_BOOK].pk,
+                i % PER_BOOK,
+                previous,
+                datetime.date(2026, 9, 20),
+                previous + use,
+                READ_ON,
+                Decimal(use),
+                previous + use,
+                ReadingState.ENTERED.value,
+                now,
+            )
+
+        insert(
+            connection,
+            Reading,
+            [
+                "id",
+                "period_id",
+                "meter_id",
+                "customer_id",
+                "zone_id",
+                "book_id",
+                "route_order",
+                "previous",
+                "previous_on",
+                "current",
+                "read_on",
+                "volume",
+                "closing",
+                "state",
+                "entered_at",
+            ],
+            (reading(i) for i in range(n)),
+        )
+        reset_sequences(connection, [Customer, Meter, Reading])
+    if vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    print(f"set-up: {n} accounts, meters and entered reads in {setup['seconds']:.1f} s")
+
+    with timer() as took:
+        with transaction.atomic():
+            run = billrun.start_run(clerk, zone, MONTH, issued_on=datetime.date(2026, 10, 25))
+        if vendor == "postgresql":
+            settings = connection.settings_dict
+            url = (
+                f"postgres://{settings['USER']}:{settings['PASSWORD'] or ''}@"
+                f"{settings['HOST'] or 'localhost'}:{settings['PORT'] or 5432}/{settings['NAME']}"
+            )
+            env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "watermis.settings"}
+            workers = [
+                subprocess.Popen(  # noqa: S603 - our own manage.py
+                    [
+                        sys.executable,
+                        str(ROOT / "manage.py"),
+                        "db_worker",
+                        "--batch",
+                        "--no-startup-delay",
+                        "--no-reload",
+                        "--skip-checks",
+                        "--interval",
+                        "0.2",
+                        "--queue-name",
+                        "*",
+                        "--verbosity",
+                        "0",
+                    ],
+                    env=env,
+                    cwd=ROOT,
+                )
+                for _ in range(args.workers)
+            ]
+            codes = [w.wait() for w in workers]
+            assert codes == [0] * len(workers), codes
+        else:
+            sys.path.insert(0, str(ROOT))
+            from tests.billing.billing_town import run_tasks
+
+            run_tasks()
+    run.refresh_from_db()
+    summary = billrun.run_summary(run)
+    bills = Bill.objects.count()
+    lines = BillLine.objects.count()
+    entries = LedgerEntry.objects.count()
+    assert summary["status"] == "done", [b.error for b in summary["books"] if b.error][:1]
+    assert bills == n, (bills, n)
+    problems = verify_books(limit=5)
+    rate = bills / took["seconds"]
+    print(
+        f"machine: {machine()}, database: {vendor}, workers: {args.workers if vendor == 'postgresql' else 1}"
+    )
+    print(
+        f"billed {bills} bills, {lines} lines, {entries} ledger entries "
+        f"in {took['seconds']:.1f} s; peak memory {peak_mib():.0f} MiB; verify: "
+        f"{problems or 'clean'}"
+    )
+    print(f"billrun: {rate:.0f} bills/s")
