@@ -8,10 +8,11 @@ import random
 
 from django.db import transaction
 
+from watermis.billing import demo as billing_demo
 from watermis.core.journal import audit_context
 from watermis.customers import demo as customers_demo
 from watermis.org import demo as org_demo
-from watermis.org.models import Company
+from watermis.org.models import Company, Operator
 from watermis.readings import demo as readings_demo
 from watermis.tariffs import demo as tariffs_demo
 
@@ -32,8 +33,8 @@ def build_demo(seed=2026, staff_per_unit=8, customers=DEFAULT_CUSTOMERS, progres
     ``customers``: how many accounts (with their meters) to generate; the same
     generator reaches benchmark sizes (a million) in bounded memory.
     ``progress(done, total)`` is told after each chunk of customers.
-    ``today``: the readings run 24 months up to this day's month (default: today); only
-    for up to ``READINGS_UP_TO`` customers.
+    ``today``: the readings run 24 months up to this day's month (default: today), billed
+    and mostly paid; only for up to ``READINGS_UP_TO`` customers.
     """
     rng = random.Random(seed)
     with audit_context(source="command:load_demo"), transaction.atomic():
@@ -44,6 +45,9 @@ def build_demo(seed=2026, staff_per_unit=8, customers=DEFAULT_CUSTOMERS, progres
         )
         if customers <= READINGS_UP_TO:
             built["reading_data"] = readings_demo.build(random.Random(seed + 5), today=today)
+            built["billing_data"] = billing_demo.build(
+                random.Random(seed + 6), Operator.objects.get(username="manager"), today=today
+            )
     return built
 
 

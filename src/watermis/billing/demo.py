@@ -1,0 +1,164 @@
+"""The demo company's bills and payments: the reads of its closed months billed.
+
+Works from the reads in the database (``readings.demo``). Month by month, each
+closed book period's reads are priced and written by the bill run's own code
+(:func:`billrun.write_bills`, dated the 25th of the month, due by the
+``billing.due_days`` parameter). Last month (read, still open) is left for a
+clerk to bill with the bill run. Most customers pay: 96 % of the bills, but
+only 60 % of the latest billed month's, at the counter or by bank deduction,
+on a day before the due date (a few late). Payments are written in bulk as the ledger writes them one by one: a
+PAYMENT credit and its allocation to the bill; balances are set from the
+entries at the end. Closed months get their month-end record.
+"""
+
+import datetime
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from watermis.core import bulk
+from watermis.readings.models import PeriodStatus, ReadingPeriod
+from watermis.system.params import get_param
+
+from . import billrun, monthend, pricing
+from .models import (
+    Account,
+    Allocation,
+    Bill,
+    Direction,
+    EntryKind,
+    LedgerEntry,
+    MonthEnd,
+)
+
+ISSUE_DAY = 25
+
+
+def _bill_months(today):
+    periods = (
+        ReadingPeriod.objects.filter(book__isnull=False, status=PeriodStatus.CLOSED)
+        .select_related("book")
+        .order_by("month", "book__code")
+    )
+    tariffs = pricing.TariffBook()
+    due_days = datetime.timedelta(days=get_param("billing.due_days"))
+    bills = 0
+    for period in periods:
+        issued_on = min(period.month.replace(day=ISSUE_DAY), today)
+        claimed = billrun.claim_reads(period)
+        priced = pricing.price_period(period, tariffs, reading_ids=claimed, include_billed=True)
+        billed = {i for d in priced.drafts for i in d.reading_ids}
+        release = [i for i in claimed if i not in billed]
+        if release:
+            bulk.filter_ids(billrun.Reading.objects.all(), "id", release).update(billed=False)
+        billrun.write_bills(None, priced.drafts, issued_on=issued_on, due_on=issued_on + due_days)
+        bills += len(priced.drafts)
+    return bills
+
+
+def _payments(rng, today):
+    last = Bill.objects.order_by("-month").values_list("month", flat=True).first()
+    rows = Bill.objects.filter(entry__isnull=False).values_list(
+        "entry_id", "customer_id", "zone_id", "month", "amount", "due_on", "customer__payment_method"
+    )
+    paying = []
+    for entry_id, customer_id, zone_id, month, amount, due_on, method in rows.iterator(5000):
+        share = 0.60 if month == last else 0.96
+        if rng.random() >= share:
+            continue
+        late = rng.random() < 0.08
+        day = due_on + datetime.timedelta(days=rng.randint(1, 40)) if late else None
+        day = day or due_on - datetime.timedelta(days=rng.randint(0, 25))
+        day = min(day, today)
+        channel = "bank" if method == "bank" else ""
+        paying.append((entry_id, customer_id, zone_id, month, amount, day, channel))
+    entry_ids = iter(bulk.reserve_ids(LedgerEntry, len(paying)))
+    allocation_ids = iter(bulk.reserve_ids(Allocation, len(paying)))
+    entries, allocations = [], []
+    reason = _("Payment")
+    for bill_entry, customer_id, zone_id, month, amount, day, channel in paying:
+        entry_id = next(entry_ids)
+        posted_at = timezone.make_aware(
+            datetime.datetime.combine(day, datetime.time(9 + rng.randint(0, 8), rng.randint(0, 59)))
+        )
+        entries.append(
+            (
+                entry_id,
+                customer_id,
+                zone_id,
+                EntryKind.PAYMENT.value,
+                Direction.CREDIT.value,
+                amount,
+                posted_at,
+                day,
+                month,
+                None,
+                None,
+                reason,
+                None,
+                channel,
+                "",
+            )
+        )
+        allocations.append((next(allocation_ids), entry_id, bill_entry, amount, entry_id))
+    bulk.write_rows(LedgerEntry._meta.db_table, billrun.ENTRY_COLUMNS, entries)
+    bulk.write_rows(
+        Allocation._meta.db_table,
+        ["id", "credit_id", "debit_id", "amount", "made_by_id"],
+        allocations,
+    )
+    return len(paying)
+
+
+def _balances():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE billing_account SET balance = COALESCE((SELECT ROUND(SUM(CASE WHEN "
+            "e.direction = %s THEN e.amount ELSE -e.amount END), 2) FROM billing_ledgerentry e "
+            "WHERE e.customer_id = billing_account.customer_id), 0)",
+            [Direction.CREDIT],
+        )
+
+
+def _month_ends():
+    closed = defaultdict(list)
+    rows = (
+        ReadingPeriod.objects.values("zone_id", "month")
+        .annotate(n=Count("pk"), open=Count("pk", filter=~Q(status=PeriodStatus.CLOSED)))
+        .order_by("month")
+    )
+    for row in rows:
+        if row["open"] == 0:
+            closed[row["month"]].append(row["zone_id"])
+    records = []
+    for month, zones in sorted(closed.items()):
+        for zone_id in zones:
+            figures = monthend.month_figures(zone_id, month)
+            at = timezone.make_aware(
+                datetime.datetime.combine(monthend.next_month(month), datetime.time(18))
+            )
+            records.append(MonthEnd(zone_id=zone_id, month=month, closed_at=at, **figures))
+    return records
+
+
+def build(rng, closed_by, today=None):
+    """Bill the demo reads, pay most bills, record closed months; returns counts."""
+    today = today or timezone.localdate()
+    bills = _bill_months(today)
+    payments = _payments(rng, today)
+    _balances()
+    records = _month_ends()
+    for record in records:
+        record.closed_by = closed_by
+    MonthEnd.objects.bulk_create(records)
+    totals = Account.objects.aggregate(balance=Sum("balance"))
+    return {
+        "bills": bills,
+        "payments": payments,
+        "month_ends": len(records),
+        "balance": totals["balance"] or Decimal(0),
+    }
