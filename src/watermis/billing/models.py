@@ -382,7 +382,10 @@ class BillLine(models.Model):
 
     bill = models.ForeignKey(Bill, on_delete=models.PROTECT, related_name="lines")
     item = models.ForeignKey(
-        "tariffs.PriceItem", verbose_name=_("price item"), on_delete=models.PROTECT, related_name="+"
+        "tariffs.PriceItem",
+        verbose_name=_("price item"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     kind = models.CharField(_("kind"), max_length=5, choices=Kind.choices, default=Kind.WATER)
     tier = models.PositiveSmallIntegerField(_("tier"), null=True, blank=True)
@@ -618,3 +621,76 @@ class MonthEnd(models.Model):
 
     def __str__(self):
         return f"{self.zone} {self.month:%Y-%m}"
+
+
+class RedBillRequest(models.Model):
+    """A request for a red (negative) bill against a wrong bill (F3.22): a clerk asks, a
+    different manager approves, and the approval issues the red bill and its ledger credit.
+
+    ``amount`` is what the red bill takes off (positive here; the red bill's own
+    amount is its negative). ``month``: the red bill's billing month, empty for
+    the zone's open month when approved. Access follows the bill permissions
+    (``view_bill``, ``correct_bill``, ``approve_correction``), so the model has
+    none of its own.
+    """
+
+    bill = models.ForeignKey(
+        Bill,
+        verbose_name=_("bill corrected"),
+        on_delete=models.PROTECT,
+        related_name="red_bill_requests",
+    )
+    zone = models.ForeignKey(
+        Zone, verbose_name=_("zone"), on_delete=models.PROTECT, related_name="+"
+    )
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    month = models.DateField(_("billing month"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=200)
+    state = models.CharField(
+        _("state"), max_length=10, choices=WriteOffState.choices, default=WriteOffState.REQUESTED
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    requested_at = models.DateTimeField(_("requested at"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.CharField(_("decision note"), max_length=200, blank=True)
+    red_bill = models.OneToOneField(
+        Bill,
+        verbose_name=_("red bill"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="red_bill_request",
+    )
+
+    objects = ScopedManager()
+    zone_scope = "zone"
+
+    class Meta:
+        verbose_name = _("red bill request")
+        verbose_name_plural = _("red bill requests")
+        ordering = ["-requested_at", "-id"]
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bill"],
+                condition=Q(state="requested"),
+                name="billing_redbill_one_open_request",
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="billing_redbill_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.bill_id} {self.amount} {self.state}"
