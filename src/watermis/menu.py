@@ -50,6 +50,16 @@ MENU = [
         ],
     ),
     (
+        _("Billing"),
+        "bi-receipt",
+        [
+            (_("Start a bill run"), "billing:run_start", "billing.run_billing"),
+            (_("Bill runs"), "billing:run_list", "billing.view_billrun"),
+            (_("Month-end"), "billing:month_end", "billing.close_month"),
+            (_("Closed months"), "billing:monthend_list", "billing.view_monthend"),
+        ],
+    ),
+    (
         _("Metering"),
         "bi-speedometer",
         [

@@ -91,7 +91,11 @@ class LedgerEntry(models.Model):
     """One posted amount on a customer's account: who, when, why. Never changed."""
 
     customer = models.ForeignKey(
-        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="ledger"
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="ledger",
+        db_index=False,  # billing_entry_customer_idx starts with it
     )
     zone = models.ForeignKey(
         Zone, verbose_name=_("zone"), on_delete=models.PROTECT, related_name="+"
@@ -116,6 +120,8 @@ class LedgerEntry(models.Model):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
+        db_index=False,
+        db_constraint=False,
         related_name="+",
     )
     reason = models.CharField(_("reason"), max_length=200, blank=True)
@@ -228,10 +234,14 @@ class Bill(models.Model):
         _("kind"), max_length=8, choices=BillKind.choices, default=BillKind.REGULAR
     )
     customer = models.ForeignKey(
-        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="bills"
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        db_index=False,
+        related_name="bills",
     )
     zone = models.ForeignKey(
-        Zone, verbose_name=_("zone"), on_delete=models.PROTECT, related_name="+"
+        Zone, verbose_name=_("zone"), on_delete=models.PROTECT, db_index=False, related_name="+"
     )
     book = models.ForeignKey(
         "customers.Book",
@@ -239,6 +249,8 @@ class Bill(models.Model):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
+        db_index=False,
+        db_constraint=False,
         related_name="+",
     )
     meter = models.ForeignKey(
@@ -255,6 +267,7 @@ class Bill(models.Model):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
+        db_index=False,
         related_name="bills",
     )
     part = models.PositiveSmallIntegerField(
@@ -277,6 +290,8 @@ class Bill(models.Model):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
+        db_index=False,
+        db_constraint=False,
         related_name="+",
     )
     household_size = models.PositiveSmallIntegerField(_("household size"), default=0)
@@ -285,7 +300,7 @@ class Bill(models.Model):
         _("tier-year volume after this bill"), max_digits=14, decimal_places=2, default=0
     )
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
-    issued_on = models.DateField(_("issued on"), db_index=True)
+    issued_on = models.DateField(_("issued on"))
     due_on = models.DateField(_("due on"), db_index=True)
     entry = models.OneToOneField(
         LedgerEntry,
@@ -301,6 +316,8 @@ class Bill(models.Model):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
+        db_index=False,
+        db_constraint=False,
         related_name="bill_set",
     )
     state = models.CharField(
@@ -312,6 +329,7 @@ class Bill(models.Model):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
+        db_index=False,
         related_name="corrections",
     )
     inspection = models.BooleanField(_("transferred to inspection"), default=False)
@@ -323,6 +341,8 @@ class Bill(models.Model):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
+        db_index=False,
+        db_constraint=False,
         related_name="+",
     )
     cancel_entry = models.OneToOneField(
@@ -344,6 +364,11 @@ class Bill(models.Model):
         indexes = [
             models.Index(fields=["customer", "month"], name="billing_bill_customer_idx"),
             models.Index(fields=["zone", "month"], name="billing_bill_zone_month_idx"),
+            models.Index(
+                fields=["corrects"],
+                condition=Q(corrects__isnull=False),
+                name="billing_bill_corrects_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -53,3 +53,14 @@ def _backward(table):
 def append_only(table):
     """A migration operation making ``table`` append-only on PostgreSQL and SQLite."""
     return migrations.RunPython(_forward(table), _backward(table), elidable=False)
+
+
+def append_only_again(table):
+    """Re-make ``table``'s append-only triggers after a migration that rebuilt the table
+    (SQLite copies a table to alter a column, and its triggers go with the old copy)."""
+
+    def run(apps, schema_editor):
+        _backward(table)(apps, schema_editor)
+        _forward(table)(apps, schema_editor)
+
+    return migrations.RunPython(run, migrations.RunPython.noop, elidable=False)
