@@ -98,13 +98,18 @@ class LedgerEntry(models.Model):
         db_index=False,  # billing_entry_customer_idx starts with it
     )
     zone = models.ForeignKey(
-        Zone, verbose_name=_("zone"), on_delete=models.PROTECT, related_name="+"
+        Zone,
+        verbose_name=_("zone"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     kind = models.CharField(_("kind"), max_length=14, choices=EntryKind.choices)
     direction = models.CharField(_("direction"), max_length=6, choices=Direction.choices)
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
-    posted_at = models.DateTimeField(_("posted at"), db_index=True)
-    business_date = models.DateField(_("business date"), db_index=True)
+    posted_at = models.DateTimeField(_("posted at"))
+    business_date = models.DateField(_("business date"))
     period = models.DateField(_("billing month"), null=True, blank=True)
     posted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -144,7 +149,9 @@ class LedgerEntry(models.Model):
         verbose_name_plural = _("ledger entries")
         ordering = ["customer", "posted_at", "id"]
         indexes = [
-            models.Index(fields=["customer", "posted_at"], name="billing_entry_customer_idx")
+            models.Index(fields=["customer", "posted_at"], name="billing_entry_customer_idx"),
+            models.Index(fields=["zone", "business_date"], name="billing_entry_zone_day_idx"),
+            models.Index(fields=["business_date"], name="billing_entry_day_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="billing_entry_amount_positive"),
@@ -241,7 +248,12 @@ class Bill(models.Model):
         related_name="bills",
     )
     zone = models.ForeignKey(
-        Zone, verbose_name=_("zone"), on_delete=models.PROTECT, db_index=False, related_name="+"
+        Zone,
+        verbose_name=_("zone"),
+        on_delete=models.PROTECT,
+        db_index=False,
+        db_constraint=False,
+        related_name="+",
     )
     book = models.ForeignKey(
         "customers.Book",
