@@ -2,6 +2,7 @@
 
 from rest_framework.routers import SimpleRouter
 
+from watermis.billing.api import AccountViewSet, BillViewSet, LedgerEntryViewSet
 from watermis.core.api import AuditEntryViewSet
 from watermis.customers.api import AreaViewSet, BookViewSet, CustomerViewSet, MeterViewSet
 from watermis.org.api import BusinessUnitViewSet, EmployeeViewSet, OperatorViewSet, ZoneViewSet
@@ -23,3 +24,6 @@ router.register("customers", CustomerViewSet, basename="customer")
 router.register("meters", MeterViewSet, basename="meter")
 router.register("reading-periods", ReadingPeriodViewSet, basename="period")
 router.register("readings", ReadingViewSet, basename="reading")
+router.register("bills", BillViewSet, basename="bill")
+router.register("ledger-entries", LedgerEntryViewSet, basename="ledger-entry")
+router.register("accounts", AccountViewSet, basename="account")
