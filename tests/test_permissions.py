@@ -20,6 +20,7 @@ POST_ONLY = {
 }
 # Form targets posted from another page: opened directly, they send the operator to that page.
 REDIRECT_ON_GET = {
+    "billing:run_resume",
     "readings:period_close",
     "readings:reading_confirm",
     "readings:reading_enter",
@@ -197,6 +198,34 @@ def reading_objects(org, admin, customer_objects):
     }
 
 
+@pytest.fixture
+def billing_objects(org, admin, customer_objects, reading_objects):
+    """A bill of a past month (with a write-off and a red-bill request) and a bill-run preview."""
+    import datetime
+    from decimal import Decimal
+
+    from billing.factories import make_bill
+
+    from watermis.billing import billrun, corrections, writeoffs
+
+    customer = customer_objects["customer"]
+    bill = make_bill(customer, Decimal("50.00"), datetime.date(2025, 6, 1))
+    write_off = writeoffs.request_write_off(admin, bill, Decimal("10.00"), "无法联系")
+    red = corrections.request_red_bill(admin, bill, "量错", amount=Decimal("5.00"))
+    run = billrun.start_run(admin, org["zone_a"], reading_objects["period"].month, dry_run=True)
+    return {
+        "bill": bill,
+        "account": customer,
+        "ledger": bill.entry,
+        "entry": bill.entry,
+        "writeoff": write_off,
+        "redbill": red,
+        "run": run,
+        "shutoff": customer_objects["meter"],
+        "restore": customer_objects["meter"],
+    }
+
+
 def real_path(path, name, org, admin, tariff_objects=None, customer_objects=None):
     """The path with a primary key that exists (PostgreSQL does not reset sequences)."""
     if "/1/" not in path:
@@ -223,11 +252,11 @@ def real_path(path, name, org, admin, tariff_objects=None, customer_objects=None
 
 @pytest.mark.parametrize("path,name", ALL_URLS)
 def test_administrator_opens_every_page(
-    org, admin, tariff_objects, customer_objects, reading_objects, login, path, name
+    org, admin, tariff_objects, customer_objects, reading_objects, billing_objects, login, path, name
 ):
     if name in PUBLIC or name == "logout":
         return
-    objects = {**customer_objects, **reading_objects}
+    objects = {**customer_objects, **reading_objects, **billing_objects}
     response = login(admin).get(real_path(path, name, org, admin, tariff_objects, objects))
     expected = (
         405

@@ -53,8 +53,13 @@ MENU = [
         _("Billing"),
         "bi-receipt",
         [
+            (_("Bills"), "billing:bill_list", "billing.view_bill"),
+            (_("Ledger entries"), "billing:entry_list", "billing.view_ledgerentry"),
             (_("Start a bill run"), "billing:run_start", "billing.run_billing"),
             (_("Bill runs"), "billing:run_list", "billing.view_billrun"),
+            (_("Write-offs"), "billing:writeoff_list", "billing.view_writeoff"),
+            (_("Write-offs to approve"), "billing:writeoff_approvals", "billing.approve_writeoff"),
+            (_("Red bills"), "billing:redbill_list", "billing.view_bill"),
             (_("Month-end"), "billing:month_end", "billing.close_month"),
             (_("Closed months"), "billing:monthend_list", "billing.view_monthend"),
         ],
@@ -70,6 +75,8 @@ MENU = [
                 "customers:event_list",
                 "customers.view_meterevent",
             ),
+            (_("Shutoff list"), "billing:shutoff_list", "billing.view_bill"),
+            (_("Restore list"), "billing:restore_list", "billing.view_bill"),
         ],
     ),
     (

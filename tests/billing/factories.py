@@ -33,7 +33,9 @@ def make_bill(customer, amount, month, *, due_on=None, issued_on=None, actor=Non
         due_on=due_on,
         entry=entry,
     )
-    item, _created = PriceItem.objects.get_or_create(code="WATER", defaults={"name": "水费"})
+    item = PriceItem.objects.order_by("pk").first() or PriceItem.objects.create(
+        code="WATER", name="水费"
+    )
     BillLine.objects.create(
         bill=bill,
         item=item,
