@@ -563,12 +563,9 @@ class WriteOffState(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
-class WriteOff(models.Model):
-    """A bad-debt write-off (F3.21): a clerk asks, a different manager approves, then the ledger."""
+class ApprovalRequest(models.Model):
+    """What a clerk asks and a different manager decides (write-offs, red bills)."""
 
-    bill = models.ForeignKey(
-        Bill, verbose_name=_("bill"), on_delete=models.PROTECT, related_name="write_offs"
-    )
     zone = models.ForeignKey(
         Zone, verbose_name=_("zone"), on_delete=models.PROTECT, related_name="+"
     )
@@ -594,6 +591,24 @@ class WriteOff(models.Model):
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decision_note = models.CharField(_("decision note"), max_length=200, blank=True)
+
+    objects = ScopedManager()
+    zone_scope = "zone"
+
+    class Meta:
+        abstract = True
+        ordering = ["-requested_at", "-id"]
+
+    def __str__(self):
+        return f"{self.bill_id} {self.amount} {self.state}"
+
+
+class WriteOff(ApprovalRequest):
+    """A bad-debt write-off (F3.21): a clerk asks, a different manager approves, then the ledger."""
+
+    bill = models.ForeignKey(
+        Bill, verbose_name=_("bill"), on_delete=models.PROTECT, related_name="write_offs"
+    )
     entry = models.OneToOneField(
         LedgerEntry,
         verbose_name=_("ledger entry"),
@@ -603,13 +618,9 @@ class WriteOff(models.Model):
         related_name="write_off",
     )
 
-    objects = ScopedManager()
-    zone_scope = "zone"
-
-    class Meta:
+    class Meta(ApprovalRequest.Meta):
         verbose_name = _("write-off")
         verbose_name_plural = _("write-offs")
-        ordering = ["-requested_at", "-id"]
         permissions = [("approve_writeoff", _("Approve bad-debt write-offs"))]
         constraints = [
             models.UniqueConstraint(
@@ -619,9 +630,6 @@ class WriteOff(models.Model):
             ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="billing_writeoff_positive"),
         ]
-
-    def __str__(self):
-        return f"{self.bill_id} {self.amount} {self.state}"
 
 
 class MonthEnd(models.Model):
@@ -660,7 +668,7 @@ class MonthEnd(models.Model):
         return f"{self.zone} {self.month:%Y-%m}"
 
 
-class RedBillRequest(models.Model):
+class RedBillRequest(ApprovalRequest):
     """A request for a red (negative) bill against a wrong bill (F3.22): a clerk asks, a
     different manager approves, and the approval issues the red bill and its ledger credit.
 
@@ -677,32 +685,7 @@ class RedBillRequest(models.Model):
         on_delete=models.PROTECT,
         related_name="red_bill_requests",
     )
-    zone = models.ForeignKey(
-        Zone, verbose_name=_("zone"), on_delete=models.PROTECT, related_name="+"
-    )
-    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
     month = models.DateField(_("billing month"), null=True, blank=True)
-    reason = models.CharField(_("reason"), max_length=200)
-    state = models.CharField(
-        _("state"), max_length=10, choices=WriteOffState.choices, default=WriteOffState.REQUESTED
-    )
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("requested by"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    requested_at = models.DateTimeField(_("requested at"))
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("decided by"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
-    decision_note = models.CharField(_("decision note"), max_length=200, blank=True)
     red_bill = models.OneToOneField(
         Bill,
         verbose_name=_("red bill"),
@@ -712,13 +695,9 @@ class RedBillRequest(models.Model):
         related_name="red_bill_request",
     )
 
-    objects = ScopedManager()
-    zone_scope = "zone"
-
-    class Meta:
+    class Meta(ApprovalRequest.Meta):
         verbose_name = _("red bill request")
         verbose_name_plural = _("red bill requests")
-        ordering = ["-requested_at", "-id"]
         default_permissions = ()
         constraints = [
             models.UniqueConstraint(
@@ -728,6 +707,3 @@ class RedBillRequest(models.Model):
             ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="billing_redbill_positive"),
         ]
-
-    def __str__(self):
-        return f"{self.bill_id} {self.amount} {self.state}"

@@ -107,7 +107,7 @@ SPECS = [
         "bool",
         True,
         GROUP_BILLING,
-        help=_("A bill's late fee never exceeds its unpaid principal."),
+        help=_("The late fees of a bill never add up to more than the bill's amount."),
     ),
     ParamSpec(
         "late_fee.rounding",
