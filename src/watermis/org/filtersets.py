@@ -79,7 +79,7 @@ class OperatorFilterSet(ScopedFilterSet):
 class LoginEventFilterSet(ScopedFilterSet):
     username = django_filters.CharFilter(lookup_expr="icontains", label=_("User name"))
     kind = django_filters.ChoiceFilter(choices=LoginEventKind.choices, label=_("Event"))
-    ip = django_filters.CharFilter(lookup_expr="startswith", label=_("Address"))
+    ip = django_filters.CharFilter(lookup_expr="startswith", label=_("IP address"))
     after = django_filters.DateFilter(field_name="at", lookup_expr="date__gte", label=_("From"))
     before = django_filters.DateFilter(field_name="at", lookup_expr="date__lte", label=_("To"))
 
