@@ -205,7 +205,6 @@ def billing_objects(org, admin, customer_objects, reading_objects):
     from decimal import Decimal
 
     from billing.factories import make_bill
-
     from watermis.billing import billrun, corrections, writeoffs
 
     customer = customer_objects["customer"]
@@ -252,7 +251,15 @@ def real_path(path, name, org, admin, tariff_objects=None, customer_objects=None
 
 @pytest.mark.parametrize("path,name", ALL_URLS)
 def test_administrator_opens_every_page(
-    org, admin, tariff_objects, customer_objects, reading_objects, billing_objects, login, path, name
+    org,
+    admin,
+    tariff_objects,
+    customer_objects,
+    reading_objects,
+    billing_objects,
+    login,
+    path,
+    name,
 ):
     if name in PUBLIC or name == "logout":
         return

@@ -63,7 +63,13 @@ def _bill_months(today):
 def _payments(rng, today):
     last = Bill.objects.order_by("-month").values_list("month", flat=True).first()
     rows = Bill.objects.filter(entry__isnull=False).values_list(
-        "entry_id", "customer_id", "zone_id", "month", "amount", "due_on", "customer__payment_method"
+        "entry_id",
+        "customer_id",
+        "zone_id",
+        "month",
+        "amount",
+        "due_on",
+        "customer__payment_method",
     )
     paying = []
     for entry_id, customer_id, zone_id, month, amount, due_on, method in rows.iterator(5000):

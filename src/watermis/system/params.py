@@ -136,7 +136,9 @@ SPECS = [
         "int",
         3,
         GROUP_BILLING,
-        help=_("A meter goes on the shutoff list when its customer has unpaid bills of this many months or more."),
+        help=_(
+            "A meter goes on the shutoff list when its customer has unpaid bills of this many months or more."
+        ),
         unit=_("months"),
         minimum=1,
         maximum=60,
@@ -147,7 +149,9 @@ SPECS = [
         "decimal",
         Decimal("500.00"),
         GROUP_BILLING,
-        help=_("A meter also goes on the shutoff list when its customer owes at least this much overdue."),
+        help=_(
+            "A meter also goes on the shutoff list when its customer owes at least this much overdue."
+        ),
         unit=_("yuan"),
         minimum=Decimal("0"),
         maximum=Decimal("10000000"),
