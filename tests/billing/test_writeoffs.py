@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connections
 from django.db.models import Count, Sum
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import load_workbook
 from tests.billing.factories import make_bill
 from tests.conftest import make_operator
@@ -444,7 +444,8 @@ def test_concurrent_approvals_post_once(org, admin):
 
     def approve(manager):
         try:
-            approve_write_off(manager, write_off)
+            with translation.override("en"):  # a new thread starts in the default language
+                approve_write_off(manager, write_off)
             done.append(manager)
         except ValidationError as exc:
             refused.append(exc)
