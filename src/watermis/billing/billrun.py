@@ -200,18 +200,13 @@ def _bill_book(run_book_id):
     if run.dry_run:
         priced = pricing.price_period(period, tariffs)
     else:
-        claimed_ids = claim_reads(period)
-        priced = pricing.price_period(period, tariffs, reading_ids=claimed_ids, include_billed=True)
-        billed = {i for d in priced.drafts for i in d.reading_ids}
-        release = [i for i in claimed_ids if i not in billed]
-        if release:
-            bulk.filter_ids(Reading.objects.all(), "id", release).update(billed=False)
-        write_bills(
+        priced = bill_period(
             run.started_by,
-            priced.drafts,
+            period,
             issued_on=run.issued_on,
             due_on=run.due_on,
             run_book=run_book,
+            tariffs=tariffs,
         )
     totals = pricing.totals(priced, tariffs)
     BillRunBook.objects.filter(pk=run_book_id).update(
@@ -224,6 +219,23 @@ def _bill_book(run_book_id):
         error="",
     )
     _finish_run(run.pk)
+
+
+def bill_period(actor, period, *, issued_on, due_on, run_book=None, reading_ids=None, tariffs=None):
+    """Bill the period's billable reads (or only ``reading_ids``) inside the caller's
+    transaction: claim them, price them, give back those left out, write the bills.
+    Returns the :class:`pricing.Priced` result (drafts written, reads left out)."""
+    tariffs = tariffs or pricing.TariffBook()
+    claimed = claim_reads(period, reading_ids)
+    priced = pricing.price_period(period, tariffs, reading_ids=claimed, include_billed=True)
+    billed = {i for d in priced.drafts for i in d.reading_ids}
+    release = [i for i in claimed if i not in billed]
+    if release:
+        bulk.filter_ids(Reading.objects.all(), "id", release).update(billed=False)
+    write_bills(
+        actor, priced.drafts, issued_on=issued_on, due_on=due_on, run_book=run_book, tariffs=tariffs
+    )
+    return priced
 
 
 def claim_reads(period, reading_ids=None):
@@ -316,7 +328,7 @@ LINE_COLUMNS = (
 )
 
 
-def write_bills(actor, drafts, *, issued_on, due_on, run_book=None):
+def write_bills(actor, drafts, *, issued_on, due_on, run_book=None, tariffs=None):
     """Write bills, lines and ledger entries for ``drafts`` and move the balances.
 
     Runs inside the caller's transaction. Accounts are locked in primary-key
@@ -325,7 +337,7 @@ def write_bills(actor, drafts, *, issued_on, due_on, run_book=None):
     """
     if not drafts:
         return []
-    tariffs = pricing.TariffBook()
+    tariffs = tariffs or pricing.TariffBook()
     customer_ids = sorted({d.customer_id for d in drafts})
     balances = _lock_balances(customer_ids, {d.customer_id: d.zone_id for d in drafts})
     posting = [d for d in drafts if d.amount > 0]

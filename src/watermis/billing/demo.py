@@ -49,13 +49,9 @@ def _bill_months(today):
     bills = 0
     for period in periods:
         issued_on = min(period.month.replace(day=ISSUE_DAY), today)
-        claimed = billrun.claim_reads(period)
-        priced = pricing.price_period(period, tariffs, reading_ids=claimed, include_billed=True)
-        billed = {i for d in priced.drafts for i in d.reading_ids}
-        release = [i for i in claimed if i not in billed]
-        if release:
-            bulk.filter_ids(billrun.Reading.objects.all(), "id", release).update(billed=False)
-        billrun.write_bills(None, priced.drafts, issued_on=issued_on, due_on=issued_on + due_days)
+        priced = billrun.bill_period(
+            None, period, issued_on=issued_on, due_on=issued_on + due_days, tariffs=tariffs
+        )
         bills += len(priced.drafts)
     return bills
 

@@ -130,12 +130,16 @@ def months_of(start, end):
     return max(1, round((end - start).days / 30))
 
 
-def _tier_positions(customer_ids):
-    """Each customer's last issued bill: (cycle start, tier-year volume after it)."""
+def _tier_positions(customer_ids, since):
+    """Each customer's last issued bill ending on or after ``since``: (cycle start, tier-year
+    volume after it). Older bills cannot share a tier year with a period starting a year later."""
     latest = {}
     rows = (
         Bill.objects.filter(
-            customer_id__in=customer_ids, state=BillState.ISSUED, kind=BillKind.REGULAR
+            customer_id__in=customer_ids,
+            state=BillState.ISSUED,
+            kind=BillKind.REGULAR,
+            period_end__gte=since,
         )
         .exclude(cycle_start=None)
         .order_by("customer_id", "period_end", "id")
@@ -233,7 +237,11 @@ def price_period(period, tariffs=None, reading_ids=None, include_billed=False):
             "pk", "household_size", "low_income", "zone_id", "book_id", "account_no"
         )
     }
-    positions = _tier_positions(chosen.values("pk"))
+    earliest = min(
+        (r["previous_on"] or r["meter__installed_on"] for rows in by_meter.values() for r in rows),
+        default=period.month,
+    )
+    positions = _tier_positions(chosen.values("pk"), earliest - datetime.timedelta(days=366))
     fees = _surcharges(chosen.values("pk"), period.month + datetime.timedelta(days=62))
     specs = tariffs.specs({rows[0]["meter__tariff_id"] for rows in by_meter.values()} - {None})
 

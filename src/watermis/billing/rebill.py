@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from watermis.core.journal import current_context
 
-from . import billrun, corrections, pricing
+from . import billrun, corrections
 from .bills import with_status
 from .models import Bill, BillKind, BillState
 
@@ -41,15 +41,14 @@ def rebill_after_correction(reading):
         return []
     for bill in bills:
         corrections.cancel_bill(actor, bill, _("The read was corrected; billed again."))
-    period = reading.period
-    claimed = billrun.claim_reads(period, reading_ids=[reading.pk])
-    priced = pricing.price_period(period, reading_ids=claimed, include_billed=True)
-    if priced.skipped:
-        raise ValidationError(priced.skipped[0].reason)
-    return billrun.write_bills(
+    priced = billrun.bill_period(
         actor,
-        priced.drafts,
+        reading.period,
         issued_on=bills[0].issued_on,
         due_on=bills[0].due_on,
         run_book=bills[0].run_book,
+        reading_ids=[reading.pk],
     )
+    if priced.skipped:
+        raise ValidationError(priced.skipped[0].reason)
+    return priced.drafts
