@@ -280,10 +280,9 @@ with bench_database() as vendor:
             codes = [w.wait() for w in workers]
             assert codes == [0] * len(workers), codes
         else:
-            sys.path.insert(0, str(ROOT))
-            from tests.billing.billing_town import run_tasks
+            from watermis.billing.tasks import run_queued_tasks
 
-            run_tasks()
+            run_queued_tasks()
     run.refresh_from_db()
     summary = billrun.run_summary(run)
     bills = Bill.objects.count()

@@ -3,9 +3,7 @@
 import datetime
 from decimal import Decimal
 
-from django_tasks_db.management.commands.db_worker import Worker
-from django_tasks_db.models import DBTaskResult
-
+from watermis.billing.tasks import run_queued_tasks
 from watermis.customers import services as customer_services
 from watermis.readings import services as reading_services
 from watermis.readings.models import Reading
@@ -105,19 +103,4 @@ def read(admin, meter, month, current, day=20, **entry):
 
 def run_tasks():
     """Run every queued task here, as ``manage.py db_worker --batch`` would; returns how many."""
-    worker = Worker(
-        queue_names=["*"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="test",
-        excluded_queue_names=[],
-    )
-    count = 0
-    while (result := DBTaskResult.objects.ready().order_by("enqueued_at").first()) is not None:
-        result.claim("test")
-        worker.run_task(result)
-        count += 1
-    return count
+    return run_queued_tasks()
