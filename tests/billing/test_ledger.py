@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import IntegrityError, connection, connections, transaction
+from django.utils import timezone
 
 from watermis.billing import ledger
 from watermis.billing.models import Account, Allocation, Direction, EntryKind, LedgerEntry
@@ -201,3 +202,17 @@ def test_concurrent_payments_never_lose_money(org, admin):
     assert LedgerEntry.objects.filter(kind=EntryKind.PAYMENT).count() == 4
     assert ledger.balance_of(customer.pk) == D("-60.00")
     assert verify_books() == []
+
+
+def test_bulk_payments_pay_whole_open_bills_and_move_balances(customer, admin):
+    bill = post(None, customer, EntryKind.BILL, "52.00")
+    other = post(None, customer, EntryKind.BILL, "48.50")
+    posted_at = timezone.now()
+    row = (bill.pk, customer.pk, customer.zone_id, D("52.00"), DAY, posted_at, None, "")
+    with pytest.raises(ValidationError, match="whole open amount"):
+        ledger.pay_in_bulk([(*row[:3], D("50.00"), *row[4:])], "缴费")
+    assert ledger.pay_in_bulk([row], "缴费") == 1
+    assert paid(bill) == D("52.00") and paid(other) == 0
+    assert ledger.balance_of(customer.pk) == D("-48.50")
+    with pytest.raises(ValidationError, match="whole open amount"):
+        ledger.pay_in_bulk([row], "缴费")  # paid already

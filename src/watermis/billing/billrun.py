@@ -265,23 +265,6 @@ def _finish_run(run_id):
 # ------------------------------------------------------------------ writing
 
 
-ENTRY_COLUMNS = (
-    "id",
-    "customer_id",
-    "zone_id",
-    "kind",
-    "direction",
-    "amount",
-    "posted_at",
-    "business_date",
-    "period",
-    "posted_by_id",
-    "unit_id",
-    "reason",
-    "reverses_id",
-    "channel",
-    "external_key",
-)
 BILL_COLUMNS = (
     "id",
     "kind",
@@ -339,7 +322,7 @@ def write_bills(actor, drafts, *, issued_on, due_on, run_book=None, tariffs=None
         return []
     tariffs = tariffs or pricing.TariffBook()
     customer_ids = sorted({d.customer_id for d in drafts})
-    balances = _lock_balances(customer_ids, {d.customer_id: d.zone_id for d in drafts})
+    balances = ledger.lock_balances(customer_ids, {d.customer_id: d.zone_id for d in drafts})
     posting = [d for d in drafts if d.amount > 0]
     entry_ids = iter(bulk.reserve_ids(LedgerEntry, len(posting)))
     bill_ids = bulk.reserve_ids(Bill, len(drafts))
@@ -425,7 +408,7 @@ def write_bills(actor, drafts, *, issued_on, due_on, run_book=None, tariffs=None
                     line.effective_from,
                 )
             )
-    bulk.write_rows(LedgerEntry._meta.db_table, ENTRY_COLUMNS, entries)
+    bulk.write_rows(LedgerEntry._meta.db_table, ledger.ENTRY_COLUMNS, entries)
     bulk.write_rows(Bill._meta.db_table, BILL_COLUMNS, bills)
     bulk.write_rows(BillLine._meta.db_table, LINE_COLUMNS, lines)
     bulk.update_column(
@@ -441,24 +424,6 @@ def write_bills(actor, drafts, *, issued_on, due_on, run_book=None, tariffs=None
         mine = bulk.filter_ids(LedgerEntry.objects.all(), "id", [e[0] for e in entries])
         ledger.apply_open_credit(bulk.filter_ids(mine, "customer_id", prepaid))
     return bill_ids
-
-
-def _lock_balances(customer_ids, zones):
-    """Create missing accounts, lock them in primary-key order, return their balances."""
-    accounts = bulk.filter_ids(Account.objects.all(), "customer_id", customer_ids)
-    have = set(accounts.values_list("pk", flat=True).iterator(10000))
-    missing = [c for c in customer_ids if c not in have]
-    if missing:
-        now = timezone.now()
-        bulk.write_rows(
-            Account._meta.db_table,
-            ["customer_id", "zone_id", "balance", "updated_at"],
-            [(c, zones[c], ZERO, now) for c in missing],
-        )
-    locked = accounts.order_by("pk")
-    if connection.features.has_select_for_update:
-        locked = locked.select_for_update()
-    return dict(locked.values_list("pk", "balance").iterator(10000))
 
 
 # ------------------------------------------------------------------ queries

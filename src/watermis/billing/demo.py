@@ -2,36 +2,31 @@
 
 Works from the reads in the database (``readings.demo``). Month by month, each
 closed book period's reads are priced and written by the bill run's own code
-(:func:`billrun.write_bills`, dated the 25th of the month, due by the
+(:func:`billrun.bill_period`, dated the 25th of the month, due by the
 ``billing.due_days`` parameter). Last month (read, still open) is left for a
 clerk to bill with the bill run. Most customers pay: 96 % of the bills, but
 only 60 % of the latest billed month's, at the counter or by bank deduction,
-on a day before the due date (a few late). Payments are written in bulk as the ledger writes them one by one: a
-PAYMENT credit and its allocation to the bill; balances are set from the
-entries at the end. Closed months get their month-end record.
+on a day before the due date (a few late). Payments go through
+:func:`ledger.pay_in_bulk`: a PAYMENT credit and its allocation to the bill,
+balances moved under the accounts' locks. Closed months get their month-end
+record.
 """
 
 import datetime
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db import connection
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from watermis.core import bulk
 from watermis.readings.models import PeriodStatus, ReadingPeriod
 from watermis.system.params import get_param
 
-from . import billrun, monthend, pricing
+from . import billrun, ledger, monthend, pricing
 from .models import (
     Account,
-    Allocation,
     Bill,
-    Direction,
-    EntryKind,
-    LedgerEntry,
     MonthEnd,
 )
 
@@ -77,53 +72,11 @@ def _payments(rng, today):
         day = day or due_on - datetime.timedelta(days=rng.randint(0, 25))
         day = min(day, today)
         channel = "bank" if method == "bank" else ""
-        paying.append((entry_id, customer_id, zone_id, month, amount, day, channel))
-    entry_ids = iter(bulk.reserve_ids(LedgerEntry, len(paying)))
-    allocation_ids = iter(bulk.reserve_ids(Allocation, len(paying)))
-    entries, allocations = [], []
-    reason = _("Payment")
-    for bill_entry, customer_id, zone_id, month, amount, day, channel in paying:
-        entry_id = next(entry_ids)
         posted_at = timezone.make_aware(
             datetime.datetime.combine(day, datetime.time(9 + rng.randint(0, 8), rng.randint(0, 59)))
         )
-        entries.append(
-            (
-                entry_id,
-                customer_id,
-                zone_id,
-                EntryKind.PAYMENT.value,
-                Direction.CREDIT.value,
-                amount,
-                posted_at,
-                day,
-                month,
-                None,
-                None,
-                reason,
-                None,
-                channel,
-                "",
-            )
-        )
-        allocations.append((next(allocation_ids), entry_id, bill_entry, amount, entry_id))
-    bulk.write_rows(LedgerEntry._meta.db_table, billrun.ENTRY_COLUMNS, entries)
-    bulk.write_rows(
-        Allocation._meta.db_table,
-        ["id", "credit_id", "debit_id", "amount", "made_by_id"],
-        allocations,
-    )
-    return len(paying)
-
-
-def _balances():
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE billing_account SET balance = COALESCE((SELECT ROUND(SUM(CASE WHEN "
-            "e.direction = %s THEN e.amount ELSE -e.amount END), 2) FROM billing_ledgerentry e "
-            "WHERE e.customer_id = billing_account.customer_id), 0)",
-            [Direction.CREDIT],
-        )
+        paying.append((entry_id, customer_id, zone_id, amount, day, posted_at, month, channel))
+    return ledger.pay_in_bulk(paying, _("Payment"))
 
 
 def _month_ends():
@@ -152,7 +105,6 @@ def build(rng, closed_by, today=None):
     today = today or timezone.localdate()
     bills = _bill_months(today)
     payments = _payments(rng, today)
-    _balances()
     records = _month_ends()
     for record in records:
         record.closed_by = closed_by

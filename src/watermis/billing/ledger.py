@@ -11,18 +11,22 @@ Rules (DESIGN.md "Money and the ledger", STYLE.md 5–8):
   oldest open ones; a new debit is paid from open credit (a prepaid balance)
   at once. So an account never has open credit and open debits together;
 - nothing is edited: :func:`reverse_entry` posts the opposite entry and cancels
-  the reversed entry's allocations with negative ones.
+  the reversed entry's allocations with negative ones;
+- bulk paths (bill runs, :func:`pay_in_bulk`) keep the same rules set-based: accounts
+  locked in primary-key order by :func:`lock_balances`, balances set from the locked
+  values in the same transaction.
 """
 
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from watermis.core import bulk
 from watermis.core.journal import saved_operator
 from watermis.core.money import has_places
 from watermis.customers.models import Customer
@@ -39,6 +43,25 @@ from .models import (
 
 ZERO = Decimal("0.00")
 
+ENTRY_COLUMNS = (
+    "id",
+    "customer_id",
+    "zone_id",
+    "kind",
+    "direction",
+    "amount",
+    "posted_at",
+    "business_date",
+    "period",
+    "posted_by_id",
+    "unit_id",
+    "reason",
+    "reverses_id",
+    "channel",
+    "external_key",
+)
+ALLOCATION_COLUMNS = ("id", "credit_id", "debit_id", "amount", "made_by_id")
+
 
 def lock_accounts(customer_ids):
     """The accounts of these customers, created when missing, locked in primary-key order."""
@@ -52,6 +75,25 @@ def lock_accounts(customer_ids):
         )
     locked = Account.objects.select_for_update().filter(pk__in=ids).order_by("pk")
     return {account.pk: account for account in locked}
+
+
+def lock_balances(customer_ids, zones):
+    """The bulk form of :func:`lock_accounts`: create missing accounts (``zones``: customer →
+    zone), lock them in primary-key order, return their balances."""
+    accounts = bulk.filter_ids(Account.objects.all(), "customer_id", customer_ids)
+    have = set(accounts.values_list("pk", flat=True).iterator(10000))
+    missing = [c for c in customer_ids if c not in have]
+    if missing:
+        now = timezone.now()
+        bulk.write_rows(
+            Account._meta.db_table,
+            ["customer_id", "zone_id", "balance", "updated_at"],
+            [(c, zones[c], ZERO, now) for c in missing],
+        )
+    locked = accounts.order_by("pk")
+    if connection.features.has_select_for_update:
+        locked = locked.select_for_update()
+    return dict(locked.values_list("pk", "balance").iterator(10000))
 
 
 def direction_of(kind):
@@ -262,3 +304,46 @@ def balance_of(customer_id):
     """The account's cached balance (credit +, arrears −); 0 for an account with no entries."""
     value = Account.objects.filter(pk=customer_id).values_list("balance", flat=True).first()
     return value if value is not None else ZERO
+
+
+def pay_in_bulk(payments, reason):
+    """Post many payments at once, each paying exactly one whole open debit (the demo's
+    history; bulk intake). ``payments``: (debit entry id, customer id, zone id, amount,
+    business date, posted at, billing month, channel). Runs in the caller's transaction."""
+    if not payments:
+        return 0
+    debits = {p[0] for p in payments}
+    used = dict(
+        bulk.filter_ids(Allocation.objects.all(), "debit_id", debits)
+        .values("debit_id")
+        .annotate(total=Sum("amount"))
+        .values_list("debit_id", "total")
+    )
+    owed = {
+        pk: (customer_id, amount)
+        for pk, customer_id, amount in bulk.filter_ids(
+            LedgerEntry.objects.filter(direction=Direction.DEBIT), "id", debits
+        ).values_list("id", "customer_id", "amount")
+    }
+    for debit_id, customer_id, _zone, amount, *_rest in payments:
+        debit_customer, debit_amount = owed.get(debit_id, (None, ZERO))
+        if debit_customer != customer_id or debit_amount - (used.get(debit_id) or ZERO) != amount:
+            raise ValidationError(
+                _("Each payment of a bulk intake pays the whole open amount of its own bill.")
+            )
+    balances = lock_balances(sorted({p[1] for p in payments}), {p[1]: p[2] for p in payments})
+    entry_ids = iter(bulk.reserve_ids(LedgerEntry, len(payments)))
+    allocation_ids = iter(bulk.reserve_ids(Allocation, len(payments)))
+    entries, allocations = [], []
+    for debit_id, customer_id, zone_id, amount, day, posted_at, month, channel in payments:
+        entry_id = next(entry_ids)
+        entries.append(
+            (entry_id, customer_id, zone_id, EntryKind.PAYMENT.value, Direction.CREDIT.value)
+            + (amount, posted_at, day, month, None, None, reason, None, channel, "")
+        )
+        allocations.append((next(allocation_ids), entry_id, debit_id, amount, entry_id))
+        balances[customer_id] += amount
+    bulk.write_rows(LedgerEntry._meta.db_table, ENTRY_COLUMNS, entries)
+    bulk.write_rows(Allocation._meta.db_table, ALLOCATION_COLUMNS, allocations)
+    bulk.update_column(Account._meta.db_table, "balance", balances.items(), key="customer_id")
+    return len(entries)
