@@ -31,7 +31,8 @@ from django.utils.translation import gettext as _
 from watermis.core import bulk, journal
 from watermis.core.models import AuditAction
 from watermis.core.scoping import ensure_zone_in_scope
-from watermis.readings.models import PeriodStatus, Reading, ReadingPeriod, ReadingState
+from watermis.readings import services as reading_services
+from watermis.readings.models import PeriodStatus, ReadingPeriod
 from watermis.system.params import get_param
 
 from . import ledger, pricing
@@ -226,34 +227,15 @@ def bill_period(actor, period, *, issued_on, due_on, run_book=None, reading_ids=
     transaction: claim them, price them, give back those left out, write the bills.
     Returns the :class:`pricing.Priced` result (drafts written, reads left out)."""
     tariffs = tariffs or pricing.TariffBook()
-    claimed = claim_reads(period, reading_ids)
+    claimed = reading_services.claim_for_billing(period, reading_ids)
     priced = pricing.price_period(period, tariffs, reading_ids=claimed, include_billed=True)
     billed = {i for d in priced.drafts for i in d.reading_ids}
     release = [i for i in claimed if i not in billed]
-    if release:
-        bulk.filter_ids(Reading.objects.all(), "id", release).update(billed=False)
+    reading_services.release_from_billing(release)
     write_bills(
         actor, priced.drafts, issued_on=issued_on, due_on=due_on, run_book=run_book, tariffs=tariffs
     )
     return priced
-
-
-def claim_reads(period, reading_ids=None):
-    """Mark the period's entered, unbilled reads billed (a meter waits while another read of
-    it this month is not entered); returns their ids. The UPDATE locks them till commit."""
-    sql = (
-        "UPDATE readings_reading SET billed = %s WHERE period_id = %s AND state = %s "
-        "AND billed = %s AND meter_id NOT IN (SELECT meter_id FROM readings_reading "
-        "WHERE period_id = %s AND state <> %s)"
-    )
-    params = [True, period.pk, ReadingState.ENTERED, False, period.pk, ReadingState.ENTERED]
-    if reading_ids is not None:
-        ids = [int(i) for i in reading_ids] or [0]  # a handful: one read's correction
-        sql += f" AND id IN ({', '.join(['%s'] * len(ids))})"
-        params += ids
-    with connection.cursor() as cursor:
-        cursor.execute(sql + " RETURNING id", params)
-        return [row[0] for row in cursor.fetchall()]
 
 
 def _finish_run(run_id):

@@ -26,10 +26,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from watermis.core import journal
-from watermis.core.models import AuditAction
 from watermis.core.money import has_places, round_fen
 from watermis.core.scoping import ensure_in_scope, ensure_zone_in_scope
-from watermis.readings.models import PeriodStatus, Reading, ReadingPeriod
+from watermis.readings import services as reading_services
+from watermis.readings.models import PeriodStatus, ReadingPeriod
 
 from . import ledger
 from .bills import with_status
@@ -173,20 +173,7 @@ def cancel_bill(actor, bill, reason, now=None):
         actor=actor,
     )
     if bill.reading_id:
-        reading = Reading.objects.select_for_update().get(pk=bill.reading_id)
-        if reading.billed:
-            before = journal.snapshot(reading)
-            reading.billed = False
-            reading.save(update_fields=["billed"])
-            journal.record(
-                reading,
-                AuditAction.UPDATE,
-                before,
-                journal.snapshot(reading),
-                reason,
-                "unbill_reading",
-                actor=actor,
-            )
+        reading_services.unbill_reading(actor, bill.reading_id, reason)
     return bill
 
 

@@ -22,7 +22,7 @@ from django.db.models import DateTimeField, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from watermis.core import journal
+from watermis.core import bulk, journal
 from watermis.core.models import AuditAction
 from watermis.core.money import has_places
 from watermis.core.scoping import ensure_in_scope, ensure_zone_in_scope
@@ -1102,3 +1102,51 @@ def import_entries(actor, rows, today=None):
     result.saved = counts[ReadingState.ENTERED]
     result.held = counts[ReadingState.HELD]
     return result
+
+
+# --- billing's use of reads -------------------------------------------------------------------
+
+
+def claim_for_billing(period, reading_ids=None):
+    """Mark the period's entered, unbilled reads billed and return their ids; a meter waits
+    while another of its reads this month is pending or held. The UPDATE locks the rows
+    till the billing transaction ends, so a correction waits for the bills."""
+    sql = (
+        "UPDATE readings_reading SET billed = %s WHERE period_id = %s AND state = %s "
+        "AND billed = %s AND meter_id NOT IN (SELECT meter_id FROM readings_reading "
+        "WHERE period_id = %s AND state <> %s)"
+    )
+    params = [True, period.pk, ReadingState.ENTERED, False, period.pk, ReadingState.ENTERED]
+    if reading_ids is not None:
+        ids = [int(i) for i in reading_ids] or [0]  # a handful: one read's correction
+        sql += f" AND id IN ({', '.join(['%s'] * len(ids))})"
+        params += ids
+    with connection.cursor() as cursor:
+        cursor.execute(sql + " RETURNING id", params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def release_from_billing(reading_ids):
+    """Give back claimed reads that billing left out (they stay billable)."""
+    if reading_ids:
+        bulk.filter_ids(Reading.objects.all(), "id", reading_ids).update(billed=False)
+
+
+def unbill_reading(actor, reading_id, reason):
+    """A read whose bill was cancelled becomes billable again (journaled)."""
+    reading = Reading.objects.select_for_update().get(pk=reading_id)
+    if not reading.billed:
+        return reading
+    before = journal.snapshot(reading)
+    reading.billed = False
+    reading.save(update_fields=["billed"])
+    journal.record(
+        reading,
+        AuditAction.UPDATE,
+        before,
+        journal.snapshot(reading),
+        reason,
+        "unbill_reading",
+        actor=actor,
+    )
+    return reading
