@@ -21,8 +21,7 @@ from watermis.customers.models import Customer
 from watermis.org.models import Zone
 from watermis.readings.query_filtersets import MonthFilter
 
-from .bill_filtersets import filter_bill_status
-from .bills import with_status
+from .bills import filter_bill_status, with_status
 from .models import (
     Account,
     Bill,

@@ -1,18 +1,11 @@
 """Filters of the bill and ledger-entry lists (F7.2–F7.4): every filter combines with every other.
 
-The bill status is not stored (``bills.with_status`` derives it from the
-allocations). :func:`filter_bill_status` asks the same question in SQL in the
-form that costs least on millions of bills: the stored columns first (state,
-kind, inspection, amount), then one or two comparisons of the bill's allocation
-sum, where the status ``CASE`` reads that sum four or five times per bill. A test
-proves both put every bill in the same status.
+The status filter is :func:`bills.filter_bill_status` (the cheap SQL form of the
+derived status).
 """
 
-from decimal import Decimal
-
 import django_filters
-from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from watermis.core.filtersets import ScopedFilterSet
@@ -22,57 +15,15 @@ from watermis.org.models import Zone
 from watermis.readings.query_filtersets import MonthFilter
 from watermis.readings.query_forms import DATE_WIDGET
 
+from .bills import filter_bill_status
 from .models import (
-    Allocation,
     Bill,
     BillKind,
-    BillState,
     BillStatus,
     Direction,
     EntryKind,
     LedgerEntry,
 )
-
-MONEY = DecimalField(max_digits=14, decimal_places=2)
-
-
-def allocated(**filters):
-    """Σ allocations against the bill's entry (``filters``: of some credits only), 0 if none."""
-    rows = (
-        Allocation.objects.filter(debit_id=OuterRef("entry_id"), **filters)
-        .order_by()
-        .values("debit_id")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
-    return Coalesce(Subquery(rows, output_field=MONEY), Value(Decimal("0.00")), output_field=MONEY)
-
-
-def filter_bill_status(queryset, value):
-    """Bills of ``value`` (a :class:`BillStatus`), in SQL, as ``bills.with_status`` decides."""
-    if not value:
-        return queryset
-    if value == BillStatus.CANCELLED:
-        return queryset.filter(state=BillState.CANCELLED)
-    if value == BillStatus.CREDIT:
-        return queryset.filter(state=BillState.ISSUED, kind=BillKind.RED)
-    bills = queryset.filter(state=BillState.ISSUED, kind=BillKind.REGULAR).alias(
-        status_settled=allocated()
-    )
-    if value in (BillStatus.PAID, BillStatus.WRITTEN_OFF):
-        settled = bills.filter(status_settled__gte=F("amount")).alias(
-            status_written_off=allocated(credit__kind=EntryKind.WRITE_OFF)
-        )
-        if value == BillStatus.WRITTEN_OFF:
-            return settled.filter(status_written_off__gt=0)
-        return settled.filter(status_written_off__lte=0)
-    if value == BillStatus.INSPECTION:
-        return bills.filter(inspection=True, status_settled__lt=F("amount"))
-    if value == BillStatus.PARTLY_PAID:
-        return bills.filter(inspection=False, status_settled__gt=0, status_settled__lt=F("amount"))
-    if value == BillStatus.UNPAID:
-        return bills.filter(inspection=False, amount__gt=0, status_settled__lte=0)
-    return queryset.none()
 
 
 def meters_matching(value):

@@ -36,7 +36,8 @@ ZERO = Decimal("0.00")
 MONEY = DecimalField(max_digits=14, decimal_places=2)
 
 
-def _allocated(**filters):
+def allocated(**filters):
+    """Σ allocations against the bill's entry (``filters``: of some credits only), 0 if none."""
     rows = (
         Allocation.objects.filter(debit_id=OuterRef("entry_id"), **filters)
         .order_by()
@@ -51,8 +52,8 @@ def with_status(queryset=None):
     """Bills annotated with ``settled``, ``written_off``, ``open_amount`` and ``status``."""
     queryset = Bill.objects.all() if queryset is None else queryset
     queryset = queryset.annotate(
-        settled=_allocated(),
-        written_off=_allocated(credit__kind=EntryKind.WRITE_OFF),
+        settled=allocated(),
+        written_off=allocated(credit__kind=EntryKind.WRITE_OFF),
     ).annotate(
         open_amount=Case(
             When(Q(state=BillState.CANCELLED) | Q(kind=BillKind.RED), then=Value(ZERO)),
@@ -72,6 +73,36 @@ def with_status(queryset=None):
             output_field=CharField(),
         )
     )
+
+
+def filter_bill_status(queryset, value):
+    """Bills of ``value`` (a :class:`BillStatus`), as :func:`with_status` decides, in the form
+    that costs least on millions of bills: the stored columns first (state, kind, inspection,
+    amount), then one or two comparisons of the allocation sum (the status ``CASE`` reads it
+    four or five times a bill). A test proves both put every bill in the same status."""
+    if not value:
+        return queryset
+    if value == BillStatus.CANCELLED:
+        return queryset.filter(state=BillState.CANCELLED)
+    if value == BillStatus.CREDIT:
+        return queryset.filter(state=BillState.ISSUED, kind=BillKind.RED)
+    bills = queryset.filter(state=BillState.ISSUED, kind=BillKind.REGULAR).alias(
+        status_settled=allocated()
+    )
+    if value in (BillStatus.PAID, BillStatus.WRITTEN_OFF):
+        settled = bills.filter(status_settled__gte=F("amount")).alias(
+            status_written_off=allocated(credit__kind=EntryKind.WRITE_OFF)
+        )
+        if value == BillStatus.WRITTEN_OFF:
+            return settled.filter(status_written_off__gt=0)
+        return settled.filter(status_written_off__lte=0)
+    if value == BillStatus.INSPECTION:
+        return bills.filter(inspection=True, status_settled__lt=F("amount"))
+    if value == BillStatus.PARTLY_PAID:
+        return bills.filter(inspection=False, status_settled__gt=0, status_settled__lt=F("amount"))
+    if value == BillStatus.UNPAID:
+        return bills.filter(inspection=False, amount__gt=0, status_settled__lte=0)
+    return queryset.none()
 
 
 def open_bills(customer_id=None, queryset=None):
