@@ -31,7 +31,7 @@ from watermis.core.scoping import ensure_in_scope, ensure_zone_in_scope
 from watermis.readings import services as reading_services
 from watermis.readings.models import PeriodStatus, ReadingPeriod
 
-from . import ledger
+from . import approvals, ledger
 from .bills import with_status
 from .models import (
     Bill,
@@ -276,20 +276,6 @@ def request_red_bill(actor, bill, reason, amount=None, month=None, now=None):
     return request
 
 
-def _locked(request):
-    customer_id = Bill.objects.filter(pk=request.bill_id).values_list("customer_id", flat=True)
-    ledger.lock_accounts([customer_id.get()])
-    return RedBillRequest.objects.select_for_update().get(pk=request.pk)
-
-
-def _check_undecided(request):
-    if request.state != WriteOffState.REQUESTED:
-        raise ValidationError(
-            _("This red bill request has been decided already (%(state)s).")
-            % {"state": request.get_state_display()}
-        )
-
-
 def mirror_lines(lines, total, amount):
     """Negative copies of ``lines`` (of a bill of ``total``) for a red bill of ``amount``.
 
@@ -328,11 +314,14 @@ def mirror_lines(lines, total, amount):
 def approve_red_bill(actor, request, note="", now=None):
     """Approve a red bill request: issue the red bill and post its credit. Returns the red bill."""
     require(actor, "billing.approve_correction")
-    request = _locked(request)
+    request = approvals.locked(request)
     ensure_zone_in_scope(actor, request.zone_id)
-    _check_undecided(request)
-    if actor is not None and request.requested_by_id == actor.pk:
-        raise ValidationError(_("You asked for this red bill: another manager must approve it."))
+    approvals.check_undecided(
+        request, _("This red bill request has been decided already (%(state)s).")
+    )
+    approvals.check_other_person(
+        actor, request, _("You asked for this red bill: another manager must approve it.")
+    )
     wrong = bill_with_status(request.bill)
     problem = red_bill_problem(wrong)
     if problem:
@@ -384,18 +373,8 @@ def approve_red_bill(actor, request, note="", now=None):
     for line in lines:
         line.bill = red
     BillLine.objects.bulk_create(lines)
-    journal.update_object(
-        request,
-        {
-            "state": WriteOffState.APPROVED,
-            "decided_by": journal.saved_operator(actor),
-            "decided_at": now,
-            "decision_note": (note or "").strip()[:200],
-            "red_bill": red,
-        },
-        note,
-        verb="approve_red_bill",
-        actor=actor,
+    approvals.record_decision(
+        actor, request, WriteOffState.APPROVED, note, now, "approve_red_bill", red_bill=red
     )
     return red
 
@@ -405,19 +384,11 @@ def reject_red_bill(actor, request, note, now=None):
     """Refuse a red bill request, saying why; nothing is issued."""
     require(actor, "billing.approve_correction")
     note = clean_reason(note, _("Say why the red bill is rejected."), field="note")
-    request = _locked(request)
+    request = approvals.locked(request)
     ensure_zone_in_scope(actor, request.zone_id)
-    _check_undecided(request)
-    journal.update_object(
-        request,
-        {
-            "state": WriteOffState.REJECTED,
-            "decided_by": journal.saved_operator(actor),
-            "decided_at": now or timezone.now(),
-            "decision_note": note,
-        },
-        note,
-        verb="reject_red_bill",
-        actor=actor,
+    approvals.check_undecided(
+        request, _("This red bill request has been decided already (%(state)s).")
     )
-    return request
+    return approvals.record_decision(
+        actor, request, WriteOffState.REJECTED, note, now or timezone.now(), "reject_red_bill"
+    )

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from watermis.core import journal
 from watermis.core.scoping import ensure_in_scope
 
-from . import ledger
+from . import approvals, ledger
 from .corrections import (
     bill_with_status,
     clean_amount,
@@ -32,7 +32,7 @@ from .corrections import (
     open_billing_month,
     require,
 )
-from .models import Bill, BillKind, BillState, EntryKind, WriteOff, WriteOffState
+from .models import BillKind, BillState, EntryKind, WriteOff, WriteOffState
 
 ZERO = Decimal("0.00")
 
@@ -89,30 +89,16 @@ def request_write_off(actor, bill, amount, reason, now=None):
     return write_off
 
 
-def _locked(write_off):
-    """The write-off re-read under its account's lock, then its own (accounts first)."""
-    customer_id = Bill.objects.filter(pk=write_off.bill_id).values_list("customer_id", flat=True)
-    ledger.lock_accounts([customer_id.get()])
-    return WriteOff.objects.select_for_update().get(pk=write_off.pk)
-
-
-def _check_undecided(write_off):
-    if write_off.state != WriteOffState.REQUESTED:
-        raise ValidationError(
-            _("This write-off has been decided already (%(state)s).")
-            % {"state": write_off.get_state_display()}
-        )
-
-
 @transaction.atomic
 def approve_write_off(actor, write_off, note="", now=None):
     """Approve a requested write-off: post the ``write_off`` credit against its bill."""
     require(actor, "billing.approve_writeoff")
-    write_off = _locked(write_off)
+    write_off = approvals.locked(write_off)
     ensure_in_scope(actor, write_off, "approve")
-    _check_undecided(write_off)
-    if actor is not None and write_off.requested_by_id == actor.pk:
-        raise ValidationError(_("You asked for this write-off: another manager must approve it."))
+    approvals.check_undecided(write_off, _("This write-off has been decided already (%(state)s)."))
+    approvals.check_other_person(
+        actor, write_off, _("You asked for this write-off: another manager must approve it.")
+    )
     bill = bill_with_status(write_off.bill)
     problem = write_off_problem(bill)
     if problem:
@@ -139,20 +125,15 @@ def approve_write_off(actor, write_off, note="", now=None):
         settle=[bill.entry],
         now=now,
     )
-    journal.update_object(
+    return approvals.record_decision(
+        actor,
         write_off,
-        {
-            "state": WriteOffState.APPROVED,
-            "decided_by": journal.saved_operator(actor),
-            "decided_at": now,
-            "decision_note": (note or "").strip()[:200],
-            "entry": posted.entry,
-        },
+        WriteOffState.APPROVED,
         note,
-        verb="approve_write_off",
-        actor=actor,
+        now,
+        "approve_write_off",
+        entry=posted.entry,
     )
-    return write_off
 
 
 @transaction.atomic
@@ -160,22 +141,12 @@ def reject_write_off(actor, write_off, note, now=None):
     """Refuse a requested write-off, saying why; nothing is posted."""
     require(actor, "billing.approve_writeoff")
     note = clean_reason(note, _("Say why the write-off is rejected."), field="note")
-    write_off = _locked(write_off)
+    write_off = approvals.locked(write_off)
     ensure_in_scope(actor, write_off, "approve")
-    _check_undecided(write_off)
-    journal.update_object(
-        write_off,
-        {
-            "state": WriteOffState.REJECTED,
-            "decided_by": journal.saved_operator(actor),
-            "decided_at": _now(now),
-            "decision_note": note,
-        },
-        note,
-        verb="reject_write_off",
-        actor=actor,
+    approvals.check_undecided(write_off, _("This write-off has been decided already (%(state)s)."))
+    return approvals.record_decision(
+        actor, write_off, WriteOffState.REJECTED, note, _now(now), "reject_write_off"
     )
-    return write_off
 
 
 def bad_debts(queryset=None, *, zone=None, month_from=None, month_to=None):
