@@ -14,6 +14,7 @@ from django.utils import timezone
 from watermis.billing import ledger
 from watermis.billing.models import Account, Allocation, Direction, EntryKind, LedgerEntry
 from watermis.billing.verify import verify_books
+from watermis.core import bulk
 from watermis.customers import services as customer_services
 from watermis.tariffs import services as tariff_services
 from watermis.tariffs.models import CategoryKind
@@ -138,6 +139,29 @@ def test_database_refuses_a_direction_against_the_kind(customer):
             posted_at="2026-11-24T00:00:00Z",
             business_date=DAY,
         )
+
+
+class _Undo(Exception):
+    pass
+
+
+def test_verify_finds_references_the_database_does_not_check(customer):
+    """Bulk tables carry no foreign-key constraint (ADR 0003): verify proves the references."""
+    post(None, customer, EntryKind.BILL, "52.00")
+    assert verify_books() == []
+    with pytest.raises(_Undo), transaction.atomic():
+        columns = ("id", "bill_id", "item_id", "kind", "tier", "volume", "unit_price", "amount")
+        bulk.write_rows(
+            "billing_billline",
+            (*columns, "price_from"),
+            [(990001, 990002, 990003, "water", 1, D("1"), D("2.07"), D("2.07"), DAY)],
+        )
+        problems = verify_books()
+        assert "billline 990001: bill 990002 does not exist" in problems
+        assert "billline 990001: item 990003 does not exist" in problems
+        assert len(problems) == 2
+        raise _Undo
+    assert verify_books() == []
 
 
 def test_verify_finds_a_tampered_balance(customer):

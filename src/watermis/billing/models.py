@@ -17,6 +17,14 @@ undone by a reversal entry linked to it.
 :class:`Allocation` says which credit settled which debit (a payment paying a
 bill). Allocations are append-only too; reversing an entry adds negative
 allocations that cancel its own. The ``verify`` command proves the books.
+
+References from the rows a bill run writes by the million (entries, bills,
+bill lines) carry no database foreign-key constraint (``db_constraint=False``,
+docs/adr/0003): a constraint costs a trigger and a parent-row lock per row,
+which is most of a bill run's commit. The rows are written from ids just read
+under lock in the same transaction, the ORM still refuses to delete a parent
+(``on_delete=PROTECT``), entries and lines can be neither changed nor deleted
+(triggers), and ``verify`` proves that every reference leads to a row.
 """
 
 from django.conf import settings
@@ -96,6 +104,7 @@ class LedgerEntry(models.Model):
         on_delete=models.PROTECT,
         related_name="ledger",
         db_index=False,  # billing_entry_customer_idx starts with it
+        db_constraint=False,
     )
     zone = models.ForeignKey(
         Zone,
@@ -117,6 +126,7 @@ class LedgerEntry(models.Model):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
+        db_constraint=False,
         related_name="+",
     )
     unit = models.ForeignKey(
@@ -136,6 +146,7 @@ class LedgerEntry(models.Model):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
+        db_constraint=False,
         related_name="reversed_by",
     )
     channel = models.CharField(_("channel"), max_length=20, blank=True)
@@ -246,6 +257,7 @@ class Bill(models.Model):
         on_delete=models.PROTECT,
         db_index=False,
         related_name="bills",
+        db_constraint=False,
     )
     zone = models.ForeignKey(
         Zone,
@@ -272,6 +284,7 @@ class Bill(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="bills",
+        db_constraint=False,
     )
     reading = models.ForeignKey(
         "readings.Reading",
@@ -280,6 +293,7 @@ class Bill(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         db_index=False,
+        db_constraint=False,
         related_name="bills",
     )
     part = models.PositiveSmallIntegerField(
@@ -321,6 +335,7 @@ class Bill(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="bill",
+        db_constraint=False,
     )
     run_book = models.ForeignKey(
         "BillRunBook",
@@ -342,6 +357,7 @@ class Bill(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         db_index=False,
+        db_constraint=False,
         related_name="corrections",
     )
     inspection = models.BooleanField(_("transferred to inspection"), default=False)
@@ -363,6 +379,7 @@ class Bill(models.Model):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
+        db_constraint=False,
         related_name="cancelled_bill",
     )
 
@@ -417,12 +434,16 @@ class BillLine(models.Model):
         QUOTA = "quota", _("Over-quota surcharge")
         FEE = "fee", _("Extra fee")
 
-    bill = models.ForeignKey(Bill, on_delete=models.PROTECT, related_name="lines")
+    bill = models.ForeignKey(
+        Bill, on_delete=models.PROTECT, related_name="lines", db_constraint=False
+    )
     item = models.ForeignKey(
         "tariffs.PriceItem",
         verbose_name=_("price item"),
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     kind = models.CharField(_("kind"), max_length=5, choices=Kind.choices, default=Kind.WATER)
     tier = models.PositiveSmallIntegerField(_("tier"), null=True, blank=True)

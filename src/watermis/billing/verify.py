@@ -9,7 +9,16 @@ from decimal import Decimal
 
 from django.db.models import Case, DecimalField, F, Q, Sum, When
 
-from .models import Account, Allocation, Direction, EntryKind, LedgerEntry
+from .models import (
+    Account,
+    Allocation,
+    Bill,
+    BillLine,
+    Direction,
+    EntryKind,
+    LateFeeCharge,
+    LedgerEntry,
+)
 
 ZERO = Decimal("0.00")
 SIGNED = Case(
@@ -83,6 +92,31 @@ def _reversal_problems(limit):
     ]
 
 
+UNCHECKED_MODELS = (LedgerEntry, Bill, BillLine, LateFeeCharge, Allocation)
+
+
+def _reference_problems(limit):
+    """Every reference the database does not check itself (``db_constraint=False``: the bulk
+    tables, models.py) leads to an existing row: one anti-join per reference."""
+    problems = []
+    for model in UNCHECKED_MODELS:
+        for field in model._meta.concrete_fields:
+            if not field.is_relation or field.db_constraint:
+                continue
+            target = field.related_model
+            orphans = (
+                model._base_manager.exclude(**{f"{field.attname}__isnull": True})
+                .exclude(**{f"{field.attname}__in": target._base_manager.values("pk")})
+                .order_by("pk")
+                .values_list("pk", field.attname)[:limit]
+            )
+            problems += [
+                f"{model._meta.model_name} {pk}: {field.name} {ref} does not exist"
+                for pk, ref in orphans
+            ]
+    return problems
+
+
 def _company_problems():
     entries = _fen(LedgerEntry.objects.aggregate(t=Sum(SIGNED))["t"] or ZERO)
     accounts = _fen(Account.objects.aggregate(t=Sum("balance"))["t"] or ZERO)
@@ -98,6 +132,7 @@ def verify_books(limit=100):
         *_account_problems(limit),
         *_allocation_problems(limit),
         *_reversal_problems(limit),
+        *_reference_problems(limit),
         *_company_problems(),
     ]
 
