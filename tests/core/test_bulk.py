@@ -26,3 +26,24 @@ def test_an_ordinary_insert_after_a_reservation_gets_a_new_id():
         reserved = bulk.reserve_ids(Zone, 10)
         zone = Zone.objects.create(code="Z9", name="九区", kind="urban")
     assert zone.pk not in reserved and len(set(reserved)) == 10
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_table_grown_past_its_statistics_is_analyzed_again():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("planner statistics are PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE org_zone")  # analyzed empty, as on a new system
+    Zone.objects.bulk_create(
+        [Zone(code=f"Z{i:03d}", name=f"区{i}", kind="urban") for i in range(300)]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_force_next_flush()")
+    assert bulk.refresh_statistics(Zone, slack=100) is True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'org_zone'")
+        assert cursor.fetchone()[0] == 300
+    assert bulk.refresh_statistics(Zone, slack=100) is False
+    assert bulk.refresh_statistics(Zone) is False  # 300 rows: within the default slack

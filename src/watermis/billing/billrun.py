@@ -159,6 +159,7 @@ def resume_run(actor, run):
 
 def bill_book(run_book_id):
     """The task body: bill (or preview) one book of a run. Safe to run twice or concurrently."""
+    bulk.refresh_statistics(Bill)  # pricing looks up each customer's last bill
     with transaction.atomic():
         BillRunBook.objects.filter(pk=run_book_id, status=BookStatus.QUEUED).update(
             started_at=timezone.now(), attempts=F("attempts") + 1

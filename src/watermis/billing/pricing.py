@@ -29,9 +29,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from watermis.core import bulk
 from watermis.core.money import from_centi, to_price_units
 from watermis.customers.models import Customer, CustomerSurcharge, Meter, MeterShare
 from watermis.readings.consumption import net_parent_volume, split_by_ratios
@@ -132,28 +134,51 @@ def months_of(start, end):
 
 def _tier_positions(customer_ids, since):
     """Each customer's last issued bill ending on or after ``since``: (cycle start, tier-year
-    volume after it). Older bills cannot share a tier year with a period starting a year later."""
-    latest = {}
-    rows = (
+    volume after it). Older bills cannot share a tier year with a period starting a year later.
+
+    Looked up customer by customer through the bills' (customer, month) index, in its
+    order: as one filter over the bills, PostgreSQL's planner (whose statistics lag behind
+    a bill run, and say "empty" on a new system) scanned every bill written so far, once a
+    book. A bill's month is never before its period's end month, so ``month >= since``'s
+    month loses no bill the period condition keeps."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT c.id, b.cycle_start, b.cycle_to_date FROM unnest(%s::bigint[]) AS c(id) "
+                "CROSS JOIN LATERAL (SELECT cycle_start, cycle_to_date FROM billing_bill "
+                "WHERE customer_id = c.id AND month >= %s AND state = %s AND kind = %s "
+                "AND period_end >= %s AND cycle_start IS NOT NULL "
+                "ORDER BY month DESC, period_end DESC, id DESC LIMIT 1) AS b",
+                [
+                    list(customer_ids),
+                    since.replace(day=1),
+                    BillState.ISSUED,
+                    BillKind.REGULAR,
+                    since,
+                ],
+            )
+            return {customer_id: (start, to_date) for customer_id, start, to_date in cursor}
+    rows = bulk.filter_ids(
         Bill.objects.filter(
-            customer_id__in=customer_ids,
-            state=BillState.ISSUED,
-            kind=BillKind.REGULAR,
-            period_end__gte=since,
+            state=BillState.ISSUED, kind=BillKind.REGULAR, period_end__gte=since
+        ).exclude(cycle_start=None),
+        "customer_id",
+        customer_ids,
+    ).order_by("customer_id", "month", "period_end", "id")
+    return {
+        customer_id: (start, to_date)
+        for customer_id, start, to_date in rows.values_list(
+            "customer_id", "cycle_start", "cycle_to_date"
         )
-        .exclude(cycle_start=None)
-        .order_by("customer_id", "period_end", "id")
-        .values_list("customer_id", "cycle_start", "cycle_to_date")
-    )
-    for customer_id, cycle_start, to_date in rows.iterator(chunk_size=5000):
-        latest[customer_id] = (cycle_start, to_date)
-    return latest
+    }
 
 
 def _surcharges(customer_ids, on):
     fees = defaultdict(list)
     rows = (
-        CustomerSurcharge.objects.filter(customer_id__in=customer_ids, starts_on__lte=on)
+        bulk.filter_ids(
+            CustomerSurcharge.objects.filter(starts_on__lte=on), "customer_id", customer_ids
+        )
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=on))
         .order_by("item__sort_order", "pk")
         .values_list("customer_id", "item__code", "item__name", "kind", "amount")
@@ -241,8 +266,8 @@ def price_period(period, tariffs=None, reading_ids=None, include_billed=False):
         (r["previous_on"] or r["meter__installed_on"] for rows in by_meter.values() for r in rows),
         default=period.month,
     )
-    positions = _tier_positions(chosen.values("pk"), earliest - datetime.timedelta(days=366))
-    fees = _surcharges(chosen.values("pk"), period.month + datetime.timedelta(days=62))
+    positions = _tier_positions(list(people), earliest - datetime.timedelta(days=366))
+    fees = _surcharges(list(people), period.month + datetime.timedelta(days=62))
     specs = tariffs.specs({rows[0]["meter__tariff_id"] for rows in by_meter.values()} - {None})
 
     for meter_id, rows in by_meter.items():

@@ -9,6 +9,8 @@
 - :func:`write_rows` inserts rows of database-ready values: COPY on
   PostgreSQL, one ``executemany`` on SQLite, in the current transaction.
 - :func:`update_column` sets one column for many rows by primary key.
+- :func:`refresh_statistics` re-analyzes a table that has outgrown what
+  PostgreSQL's planner believes of it.
 """
 
 import json
@@ -110,3 +112,26 @@ def update_column(table, column, pairs, key="id"):
                 f"UPDATE {_quote(table)} SET {_quote(column)} = %s WHERE {_quote(key)} = %s",  # noqa: S608
                 [(v, k) for k, v in pairs],
             )
+
+
+def refresh_statistics(model, slack=1000):
+    """``ANALYZE`` ``model``'s table (PostgreSQL) when it holds more than twice the rows the
+    planner believes plus ``slack``; returns whether it did. Autovacuum does this within a
+    minute or so; a bill run writing a million bills into a table analyzed empty (a new
+    system's first month) cannot wait that long: its per-customer lookups would scan the
+    whole table each. Call it outside a transaction: the table lock is then held only while
+    the sample is read, and a worker finding another one analyzing skips it."""
+    if connection.vendor != "postgresql":
+        return False
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.reltuples, s.n_live_tup FROM pg_class AS c "
+            "JOIN pg_stat_user_tables AS s ON s.relid = c.oid WHERE c.oid = %s::regclass",
+            [table],
+        )
+        row = cursor.fetchone()
+        if row is None or row[1] <= 2 * max(row[0], 0) + slack:
+            return False
+        cursor.execute(f"ANALYZE (SKIP_LOCKED) {_quote(table)}")
+    return True
