@@ -17,10 +17,13 @@ POST_ONLY = {
     "reading-upload",
     "period-open",
     "period-close",
+    "documents:layout_preview",
+    "documents:layout_draft_pdf",
 }
 # Form targets posted from another page: opened directly, they send the operator to that page.
 REDIRECT_ON_GET = {
     "billing:run_resume",
+    "documents:layout_activate",
     "readings:period_close",
     "readings:reading_confirm",
     "readings:reading_enter",
@@ -225,6 +228,14 @@ def billing_objects(org, admin, customer_objects, reading_objects):
     }
 
 
+@pytest.fixture
+def document_objects(admin):
+    """The built-in document layouts, stored."""
+    from watermis.documents.services import ensure_default_layouts
+
+    return {"layout": ensure_default_layouts()[0]}
+
+
 def real_path(path, name, org, admin, tariff_objects=None, customer_objects=None):
     """The path with a primary key that exists (PostgreSQL does not reset sequences)."""
     if "/1/" not in path:
@@ -257,13 +268,19 @@ def test_administrator_opens_every_page(
     customer_objects,
     reading_objects,
     billing_objects,
+    document_objects,
     login,
     path,
     name,
 ):
     if name in PUBLIC or name == "logout":
         return
-    objects = {**customer_objects, **reading_objects, **billing_objects}
+    objects = {
+        **customer_objects,
+        **reading_objects,
+        **billing_objects,
+        **document_objects,
+    }
     response = login(admin).get(real_path(path, name, org, admin, tariff_objects, objects))
     expected = (
         405

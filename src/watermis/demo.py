@@ -11,6 +11,7 @@ from django.db import transaction
 from watermis.billing import demo as billing_demo
 from watermis.core.journal import audit_context
 from watermis.customers import demo as customers_demo
+from watermis.documents import demo as documents_demo
 from watermis.org import demo as org_demo
 from watermis.org.models import Company, Operator
 from watermis.readings import demo as readings_demo
@@ -39,6 +40,7 @@ def build_demo(seed=2026, staff_per_unit=8, customers=DEFAULT_CUSTOMERS, progres
     rng = random.Random(seed)
     with audit_context(source="command:load_demo"), transaction.atomic():
         built = org_demo.build(rng, staff_per_unit=staff_per_unit)
+        built.update(documents_demo.build())
         built.update(tariffs_demo.build(rng))
         built["customer_data"] = customers_demo.build(
             rng, built, built, customers=customers, progress=progress

@@ -65,6 +65,15 @@ MENU = [
         ],
     ),
     (
+        _("Documents"),
+        "bi-printer",
+        [
+            (_("Print meter cards"), "documents:meter_cards", "documents.print_meter_cards"),
+            (_("Print notices"), "documents:notices", "documents.print_notices"),
+            (_("Document layouts"), "documents:layout_list", "documents.view_documentlayout"),
+        ],
+    ),
+    (
         _("Metering"),
         "bi-speedometer",
         [

@@ -7,6 +7,8 @@ Everything that differs between machines comes from the environment:
 - ``WATERMIS_DEBUG``: ``1`` for development (the demo command sets it).
 - ``WATERMIS_ALLOWED_HOSTS``: comma-separated host names.
 - ``WATERMIS_DATA_DIR``: where the SQLite file and stored files live (default ``var/``).
+- ``WATERMIS_PDF_FONT``: the font file printed documents use (default: found among the
+  installed Chinese fonts, see ``watermis.documents.fonts``).
 """
 
 import os
@@ -66,6 +68,7 @@ INSTALLED_APPS = [
     "watermis.customers",
     "watermis.readings",
     "watermis.billing",
+    "watermis.documents",
 ]
 
 MIDDLEWARE = [
@@ -202,6 +205,10 @@ MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "media/"
 
 DJANGO_TABLES2_TEMPLATE = "core/table.html"
+
+# Printed documents (PDF) need a font with the Chinese characters: a .ttf, .otf or .ttc
+# file; empty means the first one found (scripts/setup installs fonts-noto-cjk).
+WATERMIS_PDF_FONT = os.environ.get("WATERMIS_PDF_FONT", "")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

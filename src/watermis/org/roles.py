@@ -17,7 +17,16 @@ CASHIER = "收费员"
 READER = "抄表员"
 COLLECTOR = "走收员"
 
-OWN_APPS = ("core", "org", "system", "tariffs", "customers", "readings", "billing")
+OWN_APPS = (
+    "core",
+    "org",
+    "system",
+    "tariffs",
+    "customers",
+    "readings",
+    "billing",
+    "documents",
+)
 
 VIEW_ORG = ["org.view_company", "org.view_zone", "org.view_businessunit", "org.view_employee"]
 VIEW_TARIFFS = [
@@ -81,6 +90,9 @@ WORK_BILLING = [
     "billing.add_writeoff",
 ]
 
+PRINT_CARDS = ["documents.print_meter_cards"]
+PRINT_NOTICES = ["documents.print_notices"]
+
 ROLE_PERMISSIONS = {
     ADMIN: "__all__",
     MANAGER: [
@@ -102,6 +114,9 @@ ROLE_PERMISSIONS = {
         "billing.close_month",
         "readings.add_readingperiod",
         "readings.change_readingperiod",
+        "documents.view_documentlayout",
+        *PRINT_CARDS,
+        *PRINT_NOTICES,
     ],
     CLERK: [
         *VIEW_ORG,
@@ -113,6 +128,8 @@ ROLE_PERMISSIONS = {
         *VIEW_READINGS,
         *EDIT_READINGS,
         *WORK_BILLING,
+        *PRINT_CARDS,
+        *PRINT_NOTICES,
     ],
     CASHIER: [
         "org.view_company",
@@ -121,9 +138,23 @@ ROLE_PERMISSIONS = {
         *VIEW_TARIFFS,
         *VIEW_CUSTOMERS,
         *VIEW_BILLING,
+        *PRINT_NOTICES,
     ],
-    READER: ["org.view_company", "org.view_zone", *VIEW_CUSTOMERS, *VIEW_READINGS, *ENTER_READINGS],
-    COLLECTOR: ["org.view_company", "org.view_zone", *VIEW_CUSTOMERS, *VIEW_BILLING],
+    READER: [
+        "org.view_company",
+        "org.view_zone",
+        *VIEW_CUSTOMERS,
+        *VIEW_READINGS,
+        *ENTER_READINGS,
+        *PRINT_CARDS,
+    ],
+    COLLECTOR: [
+        "org.view_company",
+        "org.view_zone",
+        *VIEW_CUSTOMERS,
+        *VIEW_BILLING,
+        *PRINT_NOTICES,
+    ],
 }
 
 
