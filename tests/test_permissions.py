@@ -24,6 +24,8 @@ POST_ONLY = {
 REDIRECT_ON_GET = {
     "billing:run_resume",
     "documents:layout_activate",
+    "invoices:invoice_reprint",
+    "invoices:invoice_status",
     "readings:period_close",
     "readings:reading_confirm",
     "readings:reading_enter",
@@ -236,6 +238,41 @@ def document_objects(admin):
     return {"layout": ensure_default_layouts()[0]}
 
 
+@pytest.fixture
+def invoice_objects(settings, admin, billing_objects):
+    """Invoice kinds, a stock, a tax code and an e-invoice of the bill (paid first)."""
+    from watermis.billing import ledger
+    from watermis.billing.models import EntryKind
+    from watermis.invoices import numbering, services
+    from watermis.invoices.models import InvoiceKind, ItemTaxCode
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    }
+    bill = billing_objects["bill"]
+    ledger.post_entry(
+        None,
+        bill.customer,
+        EntryKind.PAYMENT,
+        bill.amount,
+        business_date=bill.due_on,
+        settle=[bill.entry],
+    )
+    paper = InvoiceKind.objects.create(code="WP", name="水费发票", document="water_invoice")
+    electronic = InvoiceKind.objects.create(
+        code="EW", name="电子发票", document="water_invoice", medium="electronic"
+    )
+    tax_code = ItemTaxCode.objects.create(
+        item=bill.lines.get().item, goods_name="*水冰雪*自来水", tax_code="1100301010000000000"
+    )
+    stock = numbering.issue_stock(
+        admin, {"kind": paper, "operator": admin, "code": "A", "first": 1, "last": 10}
+    )
+    invoice = services.issue_invoice(admin, electronic, [bill])
+    return {"invoice": invoice, "stock": stock, "kind": paper, "taxcode": tax_code}
+
+
 def real_path(path, name, org, admin, tariff_objects=None, customer_objects=None):
     """The path with a primary key that exists (PostgreSQL does not reset sequences)."""
     if "/1/" not in path:
@@ -269,6 +306,7 @@ def test_administrator_opens_every_page(
     reading_objects,
     billing_objects,
     document_objects,
+    invoice_objects,
     login,
     path,
     name,
@@ -280,6 +318,7 @@ def test_administrator_opens_every_page(
         **reading_objects,
         **billing_objects,
         **document_objects,
+        **invoice_objects,
     }
     response = login(admin).get(real_path(path, name, org, admin, tariff_objects, objects))
     expected = (

@@ -5,6 +5,7 @@ from rest_framework.routers import SimpleRouter
 from watermis.billing.api import AccountViewSet, BillViewSet, LedgerEntryViewSet
 from watermis.core.api import AuditEntryViewSet
 from watermis.customers.api import AreaViewSet, BookViewSet, CustomerViewSet, MeterViewSet
+from watermis.invoices.api import InvoiceViewSet
 from watermis.org.api import BusinessUnitViewSet, EmployeeViewSet, OperatorViewSet, ZoneViewSet
 from watermis.readings.api import ReadingPeriodViewSet, ReadingViewSet
 from watermis.tariffs.api import PriceItemViewSet, TariffViewSet, WaterCategoryViewSet
@@ -27,3 +28,4 @@ router.register("readings", ReadingViewSet, basename="reading")
 router.register("bills", BillViewSet, basename="bill")
 router.register("ledger-entries", LedgerEntryViewSet, basename="ledger-entry")
 router.register("accounts", AccountViewSet, basename="account")
+router.register("invoices", InvoiceViewSet, basename="invoice")

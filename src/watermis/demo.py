@@ -12,6 +12,7 @@ from watermis.billing import demo as billing_demo
 from watermis.core.journal import audit_context
 from watermis.customers import demo as customers_demo
 from watermis.documents import demo as documents_demo
+from watermis.invoices import demo as invoices_demo
 from watermis.org import demo as org_demo
 from watermis.org.models import Company, Operator
 from watermis.readings import demo as readings_demo
@@ -50,6 +51,7 @@ def build_demo(seed=2026, staff_per_unit=8, customers=DEFAULT_CUSTOMERS, progres
             built["billing_data"] = billing_demo.build(
                 random.Random(seed + 6), Operator.objects.get(username="manager"), today=today
             )
+        built["invoice_data"] = invoices_demo.build(random.Random(seed + 7), today=today)
     return built
 
 

@@ -74,6 +74,21 @@ MENU = [
         ],
     ),
     (
+        _("Invoices"),
+        "bi-receipt-cutoff",
+        [
+            (_("Issue invoices"), "invoices:issue", "invoices.add_invoice"),
+            (_("Reissue in a batch"), "invoices:reissue_batch", "invoices.add_invoice"),
+            (_("Walking-collection invoices"), "invoices:collection", "invoices.add_invoice"),
+            (_("Invoices"), "invoices:invoice_list", "invoices.view_invoice"),
+            (_("My invoice stock"), "invoices:my_stock", "invoices.add_invoice"),
+            (_("Invoice stock"), "invoices:stock_list", "invoices.view_invoicestock"),
+            (_("Numbers used"), "invoices:usage_list", "invoices.view_numberuse"),
+            (_("Invoice kinds"), "invoices:kind_list", "invoices.view_invoicekind"),
+            (_("Tax codes of price items"), "invoices:taxcode_list", "invoices.view_itemtaxcode"),
+        ],
+    ),
+    (
         _("Metering"),
         "bi-speedometer",
         [

@@ -9,6 +9,7 @@ Everything that differs between machines comes from the environment:
 - ``WATERMIS_DATA_DIR``: where the SQLite file and stored files live (default ``var/``).
 - ``WATERMIS_PDF_FONT``: the font file printed documents use (default: found among the
   installed Chinese fonts, see ``watermis.documents.fonts``).
+- ``WATERMIS_EINVOICE_PROVIDER``: the e-invoice provider class (default: the local one).
 """
 
 import os
@@ -69,6 +70,7 @@ INSTALLED_APPS = [
     "watermis.readings",
     "watermis.billing",
     "watermis.documents",
+    "watermis.invoices",
 ]
 
 MIDDLEWARE = [
@@ -209,6 +211,13 @@ DJANGO_TABLES2_TEMPLATE = "core/table.html"
 # Printed documents (PDF) need a font with the Chinese characters: a .ttf, .otf or .ttc
 # file; empty means the first one found (scripts/setup installs fonts-noto-cjk).
 WATERMIS_PDF_FONT = os.environ.get("WATERMIS_PDF_FONT", "")
+
+# Electronic invoices: the provider class (dotted path) and its keyword arguments
+# (docs/invoices.md). The local provider numbers and draws e-invoices itself (demo, tests).
+WATERMIS_EINVOICE_PROVIDER = os.environ.get(
+    "WATERMIS_EINVOICE_PROVIDER", "watermis.invoices.einvoice.LocalProvider"
+)
+WATERMIS_EINVOICE_OPTIONS = {}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

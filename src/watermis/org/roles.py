@@ -26,6 +26,7 @@ OWN_APPS = (
     "readings",
     "billing",
     "documents",
+    "invoices",
 )
 
 VIEW_ORG = ["org.view_company", "org.view_zone", "org.view_businessunit", "org.view_employee"]
@@ -93,6 +94,15 @@ WORK_BILLING = [
 PRINT_CARDS = ["documents.print_meter_cards"]
 PRINT_NOTICES = ["documents.print_notices"]
 
+VIEW_INVOICES = ["invoices.view_invoice", "invoices.view_invoicekind", "invoices.view_itemtaxcode"]
+ISSUE_INVOICES = [*VIEW_INVOICES, "invoices.add_invoice", "invoices.void_invoice"]
+MANAGE_INVOICE_STOCK = [
+    "invoices.view_invoicestock",
+    "invoices.add_invoicestock",
+    "invoices.change_invoicestock",
+    "invoices.view_numberuse",
+]
+
 ROLE_PERMISSIONS = {
     ADMIN: "__all__",
     MANAGER: [
@@ -117,6 +127,8 @@ ROLE_PERMISSIONS = {
         "documents.view_documentlayout",
         *PRINT_CARDS,
         *PRINT_NOTICES,
+        *VIEW_INVOICES,
+        *MANAGE_INVOICE_STOCK,
     ],
     CLERK: [
         *VIEW_ORG,
@@ -130,6 +142,7 @@ ROLE_PERMISSIONS = {
         *WORK_BILLING,
         *PRINT_CARDS,
         *PRINT_NOTICES,
+        *VIEW_INVOICES,
     ],
     CASHIER: [
         "org.view_company",
@@ -139,6 +152,7 @@ ROLE_PERMISSIONS = {
         *VIEW_CUSTOMERS,
         *VIEW_BILLING,
         *PRINT_NOTICES,
+        *ISSUE_INVOICES,
     ],
     READER: [
         "org.view_company",
@@ -154,6 +168,7 @@ ROLE_PERMISSIONS = {
         *VIEW_CUSTOMERS,
         *VIEW_BILLING,
         *PRINT_NOTICES,
+        *ISSUE_INVOICES,
     ],
 }
 
