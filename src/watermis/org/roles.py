@@ -27,6 +27,7 @@ OWN_APPS = (
     "billing",
     "documents",
     "invoices",
+    "payments",
 )
 
 VIEW_ORG = ["org.view_company", "org.view_zone", "org.view_businessunit", "org.view_employee"]

@@ -1,0 +1,2 @@
+"""Payments tables, one module per sub-domain: counter.py (counter payments, late-fee
+waivers), bank.py (bank collection batches and files)."""
