@@ -290,6 +290,39 @@ def test_notices_of_a_book(town, bills, clerk_a, login):
     assert "欠 费 催 缴 通 知 书" in page_texts(arrears.content)[0]
 
 
+def test_notices_of_a_selection(town, bills, clerk_a, login):
+    """Areas stand for their books; the amount and months owed narrow the selection."""
+    client = login(clerk_a)
+    li = town["customers"][1]
+    make_bill(li, "20.00", datetime.date(2026, 10, 1))
+    area = town["book_a"].area
+    both = client.post(reverse("documents:notices"), notice_post(areas=[area.pk]))
+    texts = page_texts(both.content)
+    assert page_count(both.content) == 2
+    assert "李四" in texts[0] and "张三丰" in texts[1]  # walking order: 李四 before 张三丰
+    owing = client.post(
+        reverse("documents:notices"), notice_post(areas=[area.pk], min_total="100.00")
+    )
+    assert page_count(owing.content) == 1 and "张三丰" in page_texts(owing.content)[0]
+    months = client.post(
+        reverse("documents:notices"),
+        notice_post(
+            kind="arrears_notice",
+            books=[town["book_a"].pk],
+            min_months=2,
+            on="2026-12-01",
+            pay_by="2026-12-10",
+        ),
+    )
+    assert page_count(months.content) == 1 and "张三丰" in page_texts(months.content)[0]
+    nobody = client.post(
+        reverse("documents:notices"), notice_post(areas=[area.pk], min_total="1000")
+    )
+    assert "Nobody chosen owes that much" in nobody.content.decode()
+    other = client.post(reverse("documents:notices"), notice_post(areas=[town["book_b"].area.pk]))
+    assert "Select a valid choice" in other.content.decode()
+
+
 def test_notice_of_one_customer(town, bills, clerk_a, login):
     client = login(clerk_a)
     zhang = town["customers"][0]
@@ -315,7 +348,7 @@ def test_notice_of_a_customer_outside_the_zones(town, bills, clerk_a, login):
 def test_notice_form_rules(town, clerk_a, admin, login, layouts):
     client = login(clerk_a)
     missing = client.post(reverse("documents:notices"), notice_post())
-    assert "Choose at least one reading book." in missing.content.decode()
+    assert "Choose at least one reading book or area." in missing.content.decode()
     backwards = client.post(
         reverse("documents:notices"),
         notice_post(books=[town["book_a"].pk], pay_by="2026-11-01"),

@@ -8,7 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from watermis.core.forms import BootstrapMixin, ScopedFormMixin
-from watermis.customers.models import Book
+from watermis.customers.models import Area, Book
+from watermis.tariffs.models import WaterCategory
 
 from . import catalogue as cat
 from .layout import ALIGNMENTS, ELEMENT_TYPES, LayoutSpec, decimal_mm, validate
@@ -364,6 +365,35 @@ class NoticePrintForm(PrintFormMixin, forms.Form):
         widget=forms.SelectMultiple(attrs={"size": 10}),
         help_text=_("Notices print book after book, each book in walking order."),
     )
+    areas = forms.ModelMultipleChoiceField(
+        Area.objects.filter(active=True).select_related("zone"),
+        label=_("Reading areas"),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+        help_text=_("Every active book of these areas, after the books chosen above."),
+    )
+    categories = forms.ModelMultipleChoiceField(
+        WaterCategory.objects.all(),
+        label=_("Water categories"),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 4}),
+        help_text=_("Only customers of these categories; none chosen: all."),
+    )
+    min_total = forms.DecimalField(
+        label=_("Owing at least (yuan)"),
+        required=False,
+        min_value=Decimal("0.01"),
+        max_digits=12,
+        decimal_places=2,
+        help_text=_("Only customers whose notice totals this much or more, late fees included."),
+    )
+    min_months = forms.IntegerField(
+        label=_("Months owed at least"),
+        required=False,
+        min_value=1,
+        max_value=120,
+        help_text=_("Only customers owing for this many months or more."),
+    )
     on = forms.DateField(label=_("As of"), widget=DATE_WIDGET)
     pay_by = forms.DateField(label=_("Pay by"), widget=DATE_WIDGET)
     layout = layout_field()
@@ -375,7 +405,8 @@ class NoticePrintForm(PrintFormMixin, forms.Form):
         self.fields["on"].initial = today
         self.fields["pay_by"].initial = today + datetime.timedelta(days=10)
         if customer is not None:
-            del self.fields["books"]
+            for name in ("books", "areas", "categories", "min_total", "min_months"):
+                del self.fields[name]
         kind = (self.data.get("kind") if self.is_bound else None) or self.initial.get("kind")
         self.fields["layout"].queryset = DocumentLayout.objects.filter(
             kind__in=[k for k, _label in self.NOTICE_KINDS]
@@ -385,8 +416,8 @@ class NoticePrintForm(PrintFormMixin, forms.Form):
 
     def clean(self):
         data = super().clean()
-        if self.customer is None and not data.get("books"):
-            self.add_error("books", _("Choose at least one reading book."))
+        if self.customer is None and not data.get("books") and not data.get("areas"):
+            self.add_error("books", _("Choose at least one reading book or area."))
         on, pay_by = data.get("on"), data.get("pay_by")
         if on and pay_by and pay_by < on:
             self.add_error("pay_by", _("The pay-by date cannot be before the as-of date."))

@@ -246,12 +246,49 @@ def _meter_numbers(bills):
     return dict(Meter.objects.filter(pk__in=ids).values_list("pk", "number"))
 
 
-def notice_customers(*, books=(), customer=None, queryset=None):
-    """The customers a notice run prints for: one customer, or the books' in walking order."""
+def notice_books(books=(), areas=()):
+    """The books a notice run walks: the chosen books in their order, then every active
+    book of the chosen areas (area by area, book codes in order), each book once."""
+    chosen = list(books)
+    seen = {book.pk for book in chosen}
+    if areas:
+        for book in (
+            Book.objects.filter(area__in=list(areas), active=True)
+            .select_related("area")
+            .order_by("area__code", "code")
+        ):
+            if book.pk not in seen:
+                seen.add(book.pk)
+                chosen.append(book)
+    return chosen
+
+
+def notice_customers(*, books=(), customer=None, queryset=None, categories=()):
+    """The customers a notice run prints for: one customer, or the books' in walking order
+    (only those of ``categories`` when given)."""
+    base = Customer.objects.all() if queryset is None else queryset
     if customer is not None:
-        base = Customer.objects.all() if queryset is None else queryset
         return base.filter(pk=customer.pk).select_related("category", "zone", "book")
-    return customers_in_route_order(books, queryset)
+    if categories:
+        base = base.filter(category__in=list(categories))
+    return customers_in_route_order(books, base)
+
+
+def months_owed(context):
+    """The number of billing months a notice's customer owes for (current and earlier)."""
+    rows = [*context.get("bills", ()), *context.get("arrears", ())]
+    return len({row["month"] for row in rows})
+
+
+def select_notices(contexts, *, min_total=None, min_months=None):
+    """Only the notices of customers owing at least ``min_total`` (late fees included) and
+    for at least ``min_months`` months; the rest are skipped."""
+    for context in contexts:
+        if min_total is not None and context["totals"]["total"] < min_total:
+            continue
+        if min_months is not None and months_owed(context) < min_months:
+            continue
+        yield context
 
 
 def payment_notice_contexts(customers, on, pay_by, *, printed_by="", rules=None):

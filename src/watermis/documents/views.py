@@ -499,21 +499,26 @@ class NoticePrintView(PrintView):
     def print_pdf(self, form):
         user, data = self.request.user, form.cleaned_data
         customers = sources.notice_customers(
-            books=data.get("books") or (),
+            books=sources.notice_books(data.get("books") or (), data.get("areas") or ()),
             customer=self.fixed_customer,
             queryset=Customer.objects.restrict(user),
+            categories=data.get("categories") or (),
         )
         build = (
             sources.payment_notice_contexts
             if data["kind"] == DocumentKind.PAYMENT_NOTICE
             else sources.arrears_notice_contexts
         )
-        contexts = build(
-            customers, data["on"], data["pay_by"], printed_by=sources.operator_name(user)
+        contexts = sources.select_notices(
+            build(customers, data["on"], data["pay_by"], printed_by=sources.operator_name(user)),
+            min_total=data.get("min_total"),
+            min_months=data.get("min_months"),
         )
         return services.render_pdf(data["kind"], contexts, data.get("layout"))
 
     def nothing_message(self, form):
+        if form.cleaned_data.get("min_total") or form.cleaned_data.get("min_months"):
+            return _("Nobody chosen owes that much or for that long as of that date.")
         if form.cleaned_data["kind"] == DocumentKind.PAYMENT_NOTICE:
             return _("Nobody chosen has a bill to pay as of that date.")
         return _("Nobody chosen has a bill past its due date as of that date.")
