@@ -273,6 +273,25 @@ def invoice_objects(settings, admin, billing_objects):
     return {"invoice": invoice, "stock": stock, "kind": paper, "taxcode": tax_code}
 
 
+@pytest.fixture
+def collection_objects(org, admin):
+    """A remittance registration (its page shows even with no line)."""
+    from django.utils import timezone
+
+    from watermis.payments.models import Remittance
+
+    remittance = Remittance.objects.create(
+        collector=admin,
+        zone=org["zone_a"],
+        registered_by=admin,
+        registered_at=timezone.now(),
+        business_date=timezone.localdate(),
+        count=0,
+        amount=0,
+    )
+    return {"remittance": remittance}
+
+
 def real_path(path, name, org, admin, tariff_objects=None, customer_objects=None):
     """The path with a primary key that exists (PostgreSQL does not reset sequences)."""
     if "/1/" not in path:
@@ -307,6 +326,7 @@ def test_administrator_opens_every_page(
     billing_objects,
     document_objects,
     invoice_objects,
+    collection_objects,
     login,
     path,
     name,
@@ -319,6 +339,7 @@ def test_administrator_opens_every_page(
         **billing_objects,
         **document_objects,
         **invoice_objects,
+        **collection_objects,
     }
     response = login(admin).get(real_path(path, name, org, admin, tariff_objects, objects))
     expected = (

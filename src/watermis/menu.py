@@ -89,6 +89,20 @@ MENU = [
         ],
     ),
     (
+        _("Walking collection"),
+        "bi-person-walking",
+        [
+            (_("Register remittances"), "payments:collection", "payments.register_remittance"),
+            (_("Manual tickets"), "payments:collection_ticket", "payments.register_remittance"),
+            (_("Remittances"), "payments:remittance_list", "payments.view_remittance"),
+            (
+                _("Collector statistics"),
+                "payments:collector_statistics",
+                "payments.view_remittance",
+            ),
+        ],
+    ),
+    (
         _("Metering"),
         "bi-speedometer",
         [

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "watermis.billing",
     "watermis.documents",
     "watermis.invoices",
+    "watermis.payments",
 ]
 
 MIDDLEWARE = [

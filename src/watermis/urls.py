@@ -23,6 +23,7 @@ urlpatterns = [
     path("billing/", include("watermis.billing.urls")),
     path("documents/", include("watermis.documents.urls")),
     path("invoices/", include("watermis.invoices.urls")),
+    path("payments/", include("watermis.payments.urls")),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

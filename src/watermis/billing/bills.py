@@ -116,3 +116,15 @@ def open_bills(customer_id=None, queryset=None):
 
 def status_label(value):
     return BillStatus(value).label if value in BillStatus.values else value
+
+
+def transfer_to_inspection(bill_ids):
+    """Mark open bills as transferred to inspection-collection (F3.4); billing owns the
+    column, the caller (walking collection) records who and why. Returns the ids marked."""
+    ids = list(
+        open_bills(queryset=Bill.objects.filter(pk__in=list(bill_ids), inspection=False))
+        .select_for_update(of=("self",))
+        .values_list("pk", flat=True)
+    )
+    Bill.objects.filter(pk__in=ids).update(inspection=True)
+    return ids

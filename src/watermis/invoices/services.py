@@ -706,9 +706,16 @@ def _release(invoice):
     return bills
 
 
-def void_problem(actor, invoice):
-    """Why ``actor`` cannot void ``invoice``, or None."""
-    if invoice.operator_id != getattr(actor, "pk", None):
+def void_problem(actor, invoice, returned=False):
+    """Why ``actor`` cannot void ``invoice``, or None. ``returned``: a walking-collection
+    invoice the collector brought back unpaid, voided by whoever registers remittances
+    (F3.3) rather than by its issuer."""
+    if returned:
+        if invoice.origin != Origin.COLLECTION:
+            return _("Invoice %(number)s is not a walking-collection invoice.") % {
+                "number": invoice.display_number
+            }
+    elif invoice.operator_id != getattr(actor, "pk", None):
         return _("Only the operator who issued invoice %(number)s (%(operator)s) may void it.") % {
             "number": invoice.display_number,
             "operator": operator_name(invoice.operator),
@@ -729,19 +736,23 @@ def void_problem(actor, invoice):
 
 
 @transaction.atomic
-def void_invoice(actor, invoice, reason, now=None):
+def void_invoice(actor, invoice, reason, now=None, returned=False):
     """F3.16–F3.19: void an invoice (its issuer only, with a reason); its bills can be
     invoiced again. An e-invoice is offset in full by a red e-invoice instead.
+    ``returned``: F3.3, a walking-collection invoice brought back unpaid, voided by an
+    operator who registers collectors' remittances.
 
     Returns the voided invoice (paper) or the red e-invoice that offsets it.
     """
-    numbering.require(actor, "invoices.void_invoice")
+    numbering.require(
+        actor, "payments.register_remittance" if returned else "invoices.void_invoice"
+    )
     reason = numbering.clean_reason(reason, _("Say why the invoice is voided."))
     invoice = (
         Invoice.objects.select_for_update().select_related("kind", "operator").get(pk=invoice.pk)
     )
     ensure_in_scope(actor, invoice, "view")
-    problem = void_problem(actor, invoice)
+    problem = void_problem(actor, invoice, returned)
     if problem:
         raise ValidationError(problem)
     now = now or timezone.now()

@@ -27,6 +27,7 @@ OWN_APPS = (
     "billing",
     "documents",
     "invoices",
+    "payments",
 )
 
 VIEW_ORG = ["org.view_company", "org.view_zone", "org.view_businessunit", "org.view_employee"]
@@ -103,6 +104,12 @@ MANAGE_INVOICE_STOCK = [
     "invoices.view_numberuse",
 ]
 
+WALKING_COLLECTION = [
+    "payments.view_remittance",
+    "payments.register_remittance",
+    "payments.view_inspectiontransfer",
+]
+
 ROLE_PERMISSIONS = {
     ADMIN: "__all__",
     MANAGER: [
@@ -129,6 +136,7 @@ ROLE_PERMISSIONS = {
         *PRINT_NOTICES,
         *VIEW_INVOICES,
         *MANAGE_INVOICE_STOCK,
+        *WALKING_COLLECTION,
     ],
     CLERK: [
         *VIEW_ORG,
@@ -143,6 +151,7 @@ ROLE_PERMISSIONS = {
         *PRINT_CARDS,
         *PRINT_NOTICES,
         *VIEW_INVOICES,
+        *WALKING_COLLECTION,
     ],
     CASHIER: [
         "org.view_company",

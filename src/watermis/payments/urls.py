@@ -1,0 +1,7 @@
+"""Payments pages: the counter and the cashier's day-end (counter_urls), bank collection
+(bank_urls), walking collection (collection_urls)."""
+
+from .collection_urls import urlpatterns as collection_patterns
+
+app_name = "payments"
+urlpatterns = [*collection_patterns]
