@@ -1,3 +1,4 @@
+# ruff: noqa: F811 (the invoices fixtures are imported by name, then requested as arguments)
 """Walking collection (F3.2–F3.5): remittances of paid invoices and manual tickets, returned
 invoices, transfers to inspection, collector statistics; pages and permissions."""
 
