@@ -398,19 +398,23 @@ def collector_statistics(collector_list, date_from, date_to):
             collector=collector, transferred_at__date__range=(date_from, date_to)
         ).aggregate(n=Count("pk"), s=Sum("bill__amount"))
         now_open = outstanding(collector)
+
+        def fen(value):  # SQLite sums in floating point
+            return round_fen(Decimal(value or 0))
+
         rows.append(
             {
                 "collector": collector,
                 "issued": issued["n"],
-                "issued_amount": issued["s"] or ZERO,
+                "issued_amount": fen(issued["s"]),
                 "paid": lines["paid_n"],
-                "paid_amount": lines["paid_s"] or ZERO,
+                "paid_amount": fen(lines["paid_s"]),
                 "tickets": lines["ticket_n"],
-                "ticket_amount": lines["ticket_s"] or ZERO,
+                "ticket_amount": fen(lines["ticket_s"]),
                 "returned": returned["n"],
-                "returned_amount": returned["s"] or ZERO,
+                "returned_amount": fen(returned["s"]),
                 "transferred": transferred["n"],
-                "transferred_amount": transferred["s"] or ZERO,
+                "transferred_amount": fen(transferred["s"]),
                 "outstanding": len(now_open),
                 "outstanding_amount": sum((a for _i, a in now_open), ZERO),
             }

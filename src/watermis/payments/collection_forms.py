@@ -32,11 +32,12 @@ class RegisterForm(BootstrapMixin, forms.Form):
 
     PAID, RETURNED, INSPECTION = "paid", "returned", "inspection"
     action = forms.ChoiceField(
+        label=_("What came back"),
         choices=[
             (PAID, _("Paid: register the remittance")),
             (RETURNED, _("Returned unpaid: void")),
             (INSPECTION, _("Transfer to inspection-collection")),
-        ]
+        ],
     )
     business_date = forms.DateField(label=_("Collected on"), widget=DATE_WIDGET, required=False)
     reason = forms.CharField(label=_("Reason or note"), max_length=200, required=False)
