@@ -34,7 +34,11 @@ REDIRECT_ON_GET = {
     "readings:reading_split",
 }
 # Pages that exist only for a state the session made (an import's error report): 404 otherwise.
-SESSION_STATE = {"customers_import:error_report", "readings:file_error_report"}
+SESSION_STATE = {
+    "customers_import:error_report",
+    "readings:file_error_report",
+    "payments:batch_error_report",
+}
 
 
 def iter_patterns(resolver=None, prefix="", namespace=""):
@@ -273,6 +277,53 @@ def invoice_objects(settings, admin, billing_objects):
     return {"invoice": invoice, "stock": stock, "kind": paper, "taxcode": tax_code}
 
 
+@pytest.fixture
+def bank_objects(org, admin, customer_objects, tariff_objects):
+    """A bank (the fixed-width preset) and an open batch of a mandated customer's bill."""
+    import datetime
+    from decimal import Decimal
+
+    from billing.factories import make_bill
+    from watermis.customers import services as customer_services
+    from watermis.payments import bank
+
+    icbc = bank.create_bank(
+        admin,
+        {
+            "code": "ICBC",
+            "name": "工商银行",
+            "customer_bank_prefix": "中国工商银行",
+            "file_format": "fixed",
+            "encoding": "gbk",
+            "line_ending": "crlf",
+            "summary": "header",
+            "result_summary": "header",
+            "success_codes": "0000",
+            "active": True,
+        },
+    )
+    mandated = customer_services.open_customer(
+        admin,
+        {
+            "name": "李四",
+            "address": "东城路2号",
+            "book": customer_objects["book"],
+            "category": tariff_objects["category"],
+            "payment_method": "bank",
+            "bank_name": "中国工商银行江城分行",
+            "bank_account": "6222020000000002",
+        },
+        {
+            "number": "M2",
+            "installed_on": datetime.date(2025, 1, 1),
+            "tariff": tariff_objects["tariff"],
+        },
+    )
+    make_bill(mandated, Decimal("30.00"), datetime.date(2025, 7, 1))
+    (batch,) = bank.generate_batches(admin, org["zone_a"], bank=icbc)
+    return {"bank": icbc, "batch": batch}
+
+
 def real_path(path, name, org, admin, tariff_objects=None, customer_objects=None):
     """The path with a primary key that exists (PostgreSQL does not reset sequences)."""
     if "/1/" not in path:
@@ -307,6 +358,7 @@ def test_administrator_opens_every_page(
     billing_objects,
     document_objects,
     invoice_objects,
+    bank_objects,
     login,
     path,
     name,
@@ -319,6 +371,7 @@ def test_administrator_opens_every_page(
         **billing_objects,
         **document_objects,
         **invoice_objects,
+        **bank_objects,
     }
     response = login(admin).get(real_path(path, name, org, admin, tariff_objects, objects))
     expected = (

@@ -104,6 +104,15 @@ MANAGE_INVOICE_STOCK = [
     "invoices.view_numberuse",
 ]
 
+VIEW_BANK_COLLECTION = ["payments.view_bank", "payments.view_bankbatch"]
+WORK_BANK_COLLECTION = [
+    *VIEW_BANK_COLLECTION,
+    "payments.add_bankbatch",
+    "payments.import_bankbatch",
+    "payments.cancel_bankbatch",
+]
+MANAGE_BANKS = ["payments.add_bank", "payments.change_bank"]
+
 ROLE_PERMISSIONS = {
     ADMIN: "__all__",
     MANAGER: [
@@ -130,6 +139,8 @@ ROLE_PERMISSIONS = {
         *PRINT_NOTICES,
         *VIEW_INVOICES,
         *MANAGE_INVOICE_STOCK,
+        *WORK_BANK_COLLECTION,
+        *MANAGE_BANKS,
     ],
     CLERK: [
         *VIEW_ORG,
@@ -144,6 +155,7 @@ ROLE_PERMISSIONS = {
         *PRINT_CARDS,
         *PRINT_NOTICES,
         *VIEW_INVOICES,
+        *WORK_BANK_COLLECTION,
     ],
     CASHIER: [
         "org.view_company",

@@ -1,5 +1,7 @@
 """Payments pages: the counter and the cashier's day-end (counter_urls), bank collection
 (bank_urls)."""
 
+from .bank_urls import urlpatterns as bank_patterns
+
 app_name = "payments"
-urlpatterns = []
+urlpatterns = [*bank_patterns]

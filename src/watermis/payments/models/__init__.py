@@ -1,2 +1,15 @@
 """Payments tables, one module per sub-domain: counter.py (counter payments, late-fee
 waivers), bank.py (bank collection batches and files)."""
+
+from .bank import (  # noqa: F401
+    Bank,
+    BankBatch,
+    BankBatchLine,
+    BankResult,
+    BatchState,
+    FileEncoding,
+    FileFormat,
+    LineEnding,
+    LineState,
+    SummaryPlace,
+)
