@@ -34,7 +34,11 @@ REDIRECT_ON_GET = {
     "readings:reading_split",
 }
 # Pages that exist only for a state the session made (an import's error report): 404 otherwise.
-SESSION_STATE = {"customers_import:error_report", "readings:file_error_report"}
+SESSION_STATE = {
+    "customers_import:error_report",
+    "readings:file_error_report",
+    "payments:batch_error_report",
+}
 
 
 def iter_patterns(resolver=None, prefix="", namespace=""):
@@ -292,6 +296,53 @@ def collection_objects(org, admin):
     return {"remittance": remittance}
 
 
+@pytest.fixture
+def bank_objects(org, admin, customer_objects, tariff_objects):
+    """A bank (the fixed-width preset) and an open batch of a mandated customer's bill."""
+    import datetime
+    from decimal import Decimal
+
+    from billing.factories import make_bill
+    from watermis.customers import services as customer_services
+    from watermis.payments import bank
+
+    icbc = bank.create_bank(
+        admin,
+        {
+            "code": "ICBC",
+            "name": "工商银行",
+            "customer_bank_prefix": "中国工商银行",
+            "file_format": "fixed",
+            "encoding": "gbk",
+            "line_ending": "crlf",
+            "summary": "header",
+            "result_summary": "header",
+            "success_codes": "0000",
+            "active": True,
+        },
+    )
+    mandated = customer_services.open_customer(
+        admin,
+        {
+            "name": "李四",
+            "address": "东城路2号",
+            "book": customer_objects["book"],
+            "category": tariff_objects["category"],
+            "payment_method": "bank",
+            "bank_name": "中国工商银行江城分行",
+            "bank_account": "6222020000000002",
+        },
+        {
+            "number": "M2",
+            "installed_on": datetime.date(2025, 1, 1),
+            "tariff": tariff_objects["tariff"],
+        },
+    )
+    make_bill(mandated, Decimal("30.00"), datetime.date(2025, 7, 1))
+    (batch,) = bank.generate_batches(admin, org["zone_a"], bank=icbc)
+    return {"bank": icbc, "batch": batch}
+
+
 def real_path(path, name, org, admin, tariff_objects=None, customer_objects=None):
     """The path with a primary key that exists (PostgreSQL does not reset sequences)."""
     if "/1/" not in path:
@@ -327,6 +378,7 @@ def test_administrator_opens_every_page(
     document_objects,
     invoice_objects,
     collection_objects,
+    bank_objects,
     login,
     path,
     name,
@@ -340,6 +392,7 @@ def test_administrator_opens_every_page(
         **document_objects,
         **invoice_objects,
         **collection_objects,
+        **bank_objects,
     }
     response = login(admin).get(real_path(path, name, org, admin, tariff_objects, objects))
     expected = (

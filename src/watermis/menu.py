@@ -103,6 +103,15 @@ MENU = [
         ],
     ),
     (
+        _("Bank collection"),
+        "bi-bank",
+        [
+            (_("Bank batches"), "payments:batch_list", "payments.view_bankbatch"),
+            (_("Generate a bank batch"), "payments:batch_generate", "payments.add_bankbatch"),
+            (_("Banks and file layouts"), "payments:bank_list", "payments.view_bank"),
+        ],
+    ),
+    (
         _("Metering"),
         "bi-speedometer",
         [

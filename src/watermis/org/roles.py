@@ -109,6 +109,14 @@ WALKING_COLLECTION = [
     "payments.register_remittance",
     "payments.view_inspectiontransfer",
 ]
+VIEW_BANK_COLLECTION = ["payments.view_bank", "payments.view_bankbatch"]
+WORK_BANK_COLLECTION = [
+    *VIEW_BANK_COLLECTION,
+    "payments.add_bankbatch",
+    "payments.import_bankbatch",
+    "payments.cancel_bankbatch",
+]
+MANAGE_BANKS = ["payments.add_bank", "payments.change_bank"]
 
 ROLE_PERMISSIONS = {
     ADMIN: "__all__",
@@ -137,6 +145,8 @@ ROLE_PERMISSIONS = {
         *VIEW_INVOICES,
         *MANAGE_INVOICE_STOCK,
         *WALKING_COLLECTION,
+        *WORK_BANK_COLLECTION,
+        *MANAGE_BANKS,
     ],
     CLERK: [
         *VIEW_ORG,
@@ -152,6 +162,7 @@ ROLE_PERMISSIONS = {
         *PRINT_NOTICES,
         *VIEW_INVOICES,
         *WALKING_COLLECTION,
+        *WORK_BANK_COLLECTION,
     ],
     CASHIER: [
         "org.view_company",

@@ -1,6 +1,16 @@
 """Payments tables, one module per sub-domain: counter.py (counter payments, late-fee
 waivers), bank.py (bank collection batches and files), collection.py (walking collection)."""
 
-from .collection import InspectionTransfer, Remittance, RemittanceLine
-
-__all__ = ["InspectionTransfer", "Remittance", "RemittanceLine"]
+from .bank import (  # noqa: F401
+    Bank,
+    BankBatch,
+    BankBatchLine,
+    BankResult,
+    BatchState,
+    FileEncoding,
+    FileFormat,
+    LineEnding,
+    LineState,
+    SummaryPlace,
+)
+from .collection import InspectionTransfer, Remittance, RemittanceLine  # noqa: F401
