@@ -54,6 +54,11 @@ class DocumentRenderError(Exception):
     """A document that could not be printed: which document, which element, why."""
 
 
+class NothingToPrint(DocumentRenderError):
+    """No document to print (the selection found nobody). Pages say why in the operator's
+    language: documents render in the company's, so this message may not be."""
+
+
 def render(spec, contexts, *, preview=False, title=""):
     """One PDF of ``contexts`` (an iterable of dicts) printed with layout ``spec``.
 
@@ -66,7 +71,7 @@ def render(spec, contexts, *, preview=False, title=""):
         printer.add(context, count)
         count += 1
     if count == 0:
-        raise DocumentRenderError(_("There is nothing to print."))
+        raise NothingToPrint(_("There is nothing to print."))
     return printer.output()
 
 

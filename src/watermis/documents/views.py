@@ -41,7 +41,7 @@ from .fonts import FontMissing
 from .forms import LayoutEditor, MeterCardPrintForm, NoticePrintForm
 from .layout import ELEMENT_TYPES, LayoutSpec
 from .models import DocumentKind, DocumentLayout
-from .pdf import DocumentRenderError, render_png
+from .pdf import DocumentRenderError, NothingToPrint, render_png
 from .tables import DocumentLayoutTable
 
 VIEW = "documents.view_documentlayout"
@@ -410,11 +410,10 @@ class PrintView(PermissionMixin, TemplateView):
         if form.is_valid():
             try:
                 data = self.print_pdf(form)
+            except NothingToPrint:
+                form.add_error(None, self.nothing_message(form))
             except DocumentRenderError as exc:
-                message = str(exc)
-                if message == _("There is nothing to print."):
-                    message = self.nothing_message(form)
-                form.add_error(None, message)
+                form.add_error(None, str(exc))
             except FontMissing as exc:
                 form.add_error(None, str(exc))
             else:
