@@ -115,7 +115,7 @@ def update_bank(actor, bank, data):
 
 def _check_selection(zone, books, month_from, month_to):
     if month_from and month_to and month_from > month_to:
-        raise ValidationError({"month_to": _("The last month comes after the first.")})
+        raise ValidationError({"month_to": _("The last month is before the first.")})
     stray = [b for b in books if b.area.zone_id != zone.pk]
     if stray:
         raise ValidationError(
