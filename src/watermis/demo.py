@@ -15,6 +15,7 @@ from watermis.documents import demo as documents_demo
 from watermis.invoices import demo as invoices_demo
 from watermis.org import demo as org_demo
 from watermis.org.models import Company, Operator
+from watermis.payments import demo as payments_demo
 from watermis.readings import demo as readings_demo
 from watermis.tariffs import demo as tariffs_demo
 
@@ -52,6 +53,8 @@ def build_demo(seed=2026, staff_per_unit=8, customers=DEFAULT_CUSTOMERS, progres
                 random.Random(seed + 6), Operator.objects.get(username="manager"), today=today
             )
         built["invoice_data"] = invoices_demo.build(random.Random(seed + 7), today=today)
+        if customers <= READINGS_UP_TO:
+            built["counter_data"] = payments_demo.build(random.Random(seed + 8), today=today)
     return built
 
 

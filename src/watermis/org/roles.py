@@ -104,6 +104,16 @@ MANAGE_INVOICE_STOCK = [
     "invoices.view_numberuse",
 ]
 
+VIEW_COUNTER = ["payments.view_counterpayment", "payments.view_latefeewaiver"]
+TAKE_PAYMENTS = [*VIEW_COUNTER, "payments.take_payment"]
+SUPERVISE_COUNTER = [
+    *VIEW_COUNTER,
+    "payments.reverse_any_payment",
+    "payments.authorise_waiver",
+    "payments.pay_other_zone",
+    "payments.view_waiverlimit",
+]
+
 ROLE_PERMISSIONS = {
     ADMIN: "__all__",
     MANAGER: [
@@ -130,6 +140,7 @@ ROLE_PERMISSIONS = {
         *PRINT_NOTICES,
         *VIEW_INVOICES,
         *MANAGE_INVOICE_STOCK,
+        *SUPERVISE_COUNTER,
     ],
     CLERK: [
         *VIEW_ORG,
@@ -144,6 +155,7 @@ ROLE_PERMISSIONS = {
         *PRINT_CARDS,
         *PRINT_NOTICES,
         *VIEW_INVOICES,
+        *VIEW_COUNTER,
     ],
     CASHIER: [
         "org.view_company",
@@ -154,6 +166,7 @@ ROLE_PERMISSIONS = {
         *VIEW_BILLING,
         *PRINT_NOTICES,
         *ISSUE_INVOICES,
+        *TAKE_PAYMENTS,
     ],
     READER: [
         "org.view_company",
