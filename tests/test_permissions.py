@@ -26,6 +26,7 @@ REDIRECT_ON_GET = {
     "documents:layout_activate",
     "invoices:invoice_reprint",
     "invoices:invoice_status",
+    "payments:payment_print",
     "readings:period_close",
     "readings:reading_confirm",
     "readings:reading_enter",
@@ -343,6 +344,37 @@ def bank_objects(org, admin, customer_objects, tariff_objects):
     return {"bank": icbc, "batch": batch}
 
 
+@pytest.fixture
+def payment_objects(admin, customer_objects, invoice_objects):
+    """A counter payment (with a late fee waived) of a bill of the customer, a waiver limit."""
+    import datetime
+    from decimal import Decimal
+
+    from django.contrib.auth.models import Group
+    from django.utils import timezone
+
+    from billing.factories import make_bill
+    from watermis.payments import counter
+    from watermis.payments.models import WaiverLimit
+
+    customer = customer_objects["customer"]
+    bill = make_bill(customer, Decimal("30.00"), datetime.date(2025, 7, 1))
+    due = counter.counter_arrears(customer, timezone.localdate())
+    line = next(line for line in due.lines if line.bill.pk == bill.pk)
+    payment = counter.take_payment(
+        admin,
+        counter.Tender(
+            customer_id=customer.pk,
+            bills=(bill.pk,),
+            seen={bill.pk: line.total},
+            waiver=Decimal("1.00"),
+            waiver_reason="减免",
+        ),
+    )
+    limit = WaiverLimit.objects.create(role=Group.objects.first(), limit=Decimal("10.00"))
+    return {"payment": payment, "waiverlimit": limit}
+
+
 def real_path(path, name, org, admin, tariff_objects=None, customer_objects=None):
     """The path with a primary key that exists (PostgreSQL does not reset sequences)."""
     if "/1/" not in path:
@@ -379,6 +411,7 @@ def test_administrator_opens_every_page(
     invoice_objects,
     collection_objects,
     bank_objects,
+    payment_objects,
     login,
     path,
     name,
@@ -393,6 +426,7 @@ def test_administrator_opens_every_page(
         **invoice_objects,
         **collection_objects,
         **bank_objects,
+        **payment_objects,
     }
     response = login(admin).get(real_path(path, name, org, admin, tariff_objects, objects))
     expected = (

@@ -16,6 +16,7 @@ from watermis.invoices import demo as invoices_demo
 from watermis.org import demo as org_demo
 from watermis.org.models import Company, Operator
 from watermis.payments import bank_demo, collection_demo
+from watermis.payments import demo as payments_demo
 from watermis.readings import demo as readings_demo
 from watermis.tariffs import demo as tariffs_demo
 
@@ -55,6 +56,7 @@ def build_demo(seed=2026, staff_per_unit=8, customers=DEFAULT_CUSTOMERS, progres
         built["invoice_data"] = invoices_demo.build(random.Random(seed + 7), today=today)
         built["collection_data"] = collection_demo.build(today=today)
         if customers <= READINGS_UP_TO:
+            built["counter_data"] = payments_demo.build(random.Random(seed + 9), today=today)
             built["bank_data"] = bank_demo.build(random.Random(seed + 8), today=today)
     return built
 

@@ -65,6 +65,17 @@ MENU = [
         ],
     ),
     (
+        _("Counter"),
+        "bi-cash-coin",
+        [
+            (_("Counter payment"), "payments:counter", "payments.take_payment"),
+            (_("Counter payments"), "payments:payment_list", "payments.view_counterpayment"),
+            (_("Cashier day-end"), "payments:day_end", "payments.view_counterpayment"),
+            (_("Late-fee waivers"), "payments:waiver_list", "payments.view_latefeewaiver"),
+            (_("Waiver limits"), "payments:waiverlimit_list", "payments.view_waiverlimit"),
+        ],
+    ),
+    (
         _("Documents"),
         "bi-printer",
         [

@@ -62,7 +62,7 @@ def test_generate_errors_show_beside_the_fields(clerk_a, login, bank_town, banks
             "action": "preview",
         },
     )
-    assert page.status_code == 200 and b"The last month comes after the first." in page.content
+    assert page.status_code == 200 and b"The last month is before the first." in page.content
     # zone B is outside clerk_a's zones: not even a choice
     page = client.post(
         reverse("payments:batch_generate"), {"zone": bank_town["zone_b"].pk, "action": "generate"}

@@ -117,6 +117,15 @@ WORK_BANK_COLLECTION = [
     "payments.cancel_bankbatch",
 ]
 MANAGE_BANKS = ["payments.add_bank", "payments.change_bank"]
+VIEW_COUNTER = ["payments.view_counterpayment", "payments.view_latefeewaiver"]
+TAKE_PAYMENTS = [*VIEW_COUNTER, "payments.take_payment"]
+SUPERVISE_COUNTER = [
+    *VIEW_COUNTER,
+    "payments.reverse_any_payment",
+    "payments.authorise_waiver",
+    "payments.pay_other_zone",
+    "payments.view_waiverlimit",
+]
 
 ROLE_PERMISSIONS = {
     ADMIN: "__all__",
@@ -147,6 +156,7 @@ ROLE_PERMISSIONS = {
         *WALKING_COLLECTION,
         *WORK_BANK_COLLECTION,
         *MANAGE_BANKS,
+        *SUPERVISE_COUNTER,
     ],
     CLERK: [
         *VIEW_ORG,
@@ -163,6 +173,7 @@ ROLE_PERMISSIONS = {
         *VIEW_INVOICES,
         *WALKING_COLLECTION,
         *WORK_BANK_COLLECTION,
+        *VIEW_COUNTER,
     ],
     CASHIER: [
         "org.view_company",
@@ -173,6 +184,7 @@ ROLE_PERMISSIONS = {
         *VIEW_BILLING,
         *PRINT_NOTICES,
         *ISSUE_INVOICES,
+        *TAKE_PAYMENTS,
     ],
     READER: [
         "org.view_company",

@@ -3,6 +3,7 @@
 
 from .bank_urls import urlpatterns as bank_patterns
 from .collection_urls import urlpatterns as collection_patterns
+from .counter_urls import urlpatterns as counter_patterns
 
 app_name = "payments"
-urlpatterns = [*bank_patterns, *collection_patterns]
+urlpatterns = [*counter_patterns, *bank_patterns, *collection_patterns]

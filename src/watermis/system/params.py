@@ -203,7 +203,10 @@ SPECS = [
         "decimal",
         Decimal("50.00"),
         GROUP_COUNTER,
-        help=_("The largest late fee a cashier may waive on one payment without a supervisor."),
+        help=_(
+            "The largest late fee an operator may waive on one payment without a supervisor, "
+            "unless a waiver limit is set for one of their roles (Counter › Waiver limits)."
+        ),
         unit=_("yuan"),
         minimum=Decimal("0"),
         maximum=Decimal("100000"),
@@ -218,6 +221,17 @@ SPECS = [
         unit=_("yuan"),
         minimum=Decimal("0"),
         maximum=Decimal("10"),
+    ),
+    ParamSpec(
+        "counter.late_fee_first",
+        _("Counter: late fee before principal"),
+        "bool",
+        True,
+        GROUP_COUNTER,
+        help=_(
+            "Yes: a payment pays each bill's late fee, then its principal, oldest bill first. "
+            "No: the principal of every chosen bill first (oldest first), then the late fees."
+        ),
     ),
     ParamSpec(
         "login.max_failures",
@@ -259,3 +273,15 @@ def get_param(key):
     if raw is None:
         return spec.default
     return spec.parse(raw)
+
+
+def get_params(*keys):
+    """The current values of several parameters in one query: {key: value}."""
+    from .models import Parameter
+
+    specs = [spec_for(key) for key in keys]
+    stored = dict(Parameter.objects.filter(key__in=keys).values_list("key", "value"))
+    return {
+        spec.key: spec.parse(stored[spec.key]) if spec.key in stored else spec.default
+        for spec in specs
+    }

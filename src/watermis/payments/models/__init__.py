@@ -14,3 +14,10 @@ from .bank import (  # noqa: F401
     SummaryPlace,
 )
 from .collection import InspectionTransfer, Remittance, RemittanceLine  # noqa: F401
+from .counter import (  # noqa: F401
+    CounterMethod,
+    CounterPayment,
+    CounterPaymentLine,
+    LateFeeWaiver,
+    WaiverLimit,
+)
