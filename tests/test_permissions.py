@@ -305,23 +305,9 @@ def bank_objects(org, admin, customer_objects, tariff_objects):
 
     from billing.factories import make_bill
     from watermis.customers import services as customer_services
-    from watermis.payments import bank
+    from watermis.payments import bank, bank_demo
 
-    icbc = bank.create_bank(
-        admin,
-        {
-            "code": "ICBC",
-            "name": "工商银行",
-            "customer_bank_prefix": "中国工商银行",
-            "file_format": "fixed",
-            "encoding": "gbk",
-            "line_ending": "crlf",
-            "summary": "header",
-            "result_summary": "header",
-            "success_codes": "0000",
-            "active": True,
-        },
-    )
+    icbc = bank.create_bank(admin, bank_demo.BANKS[0])
     mandated = customer_services.open_customer(
         admin,
         {

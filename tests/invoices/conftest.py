@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from tests.conftest import make_operator
+from tests.money_fixtures import books_add_up, english, memory_storage  # noqa: F401 - autouse here
 
 from watermis.billing import ledger
 from watermis.billing.models import Bill, BillLine, EntryKind
@@ -19,32 +20,6 @@ from watermis.tariffs.models import CategoryKind, RevenueKind, TaxTreatment
 D = Decimal
 DAY = datetime.date(2026, 11, 24)
 MONTHS = [datetime.date(2026, 8, 1), datetime.date(2026, 9, 1), datetime.date(2026, 10, 1)]
-
-
-@pytest.fixture(autouse=True)
-def english(settings, client):
-    from django.utils import translation
-
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def memory_storage(settings):
-    """E-invoice files go to memory, not to the data folder."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
-    }
-
-
-@pytest.fixture(autouse=True)
-def books_add_up(db):
-    yield
-    from watermis.billing.verify import verify_books
-
-    assert verify_books() == []
 
 
 @pytest.fixture

@@ -32,30 +32,11 @@ __all__ = [
     "TODAY",
     "bank_town",
     "banks",
-    "books_add_up",
     "clerk_b",
-    "english",
     "make_bill",
     "bills",
     "generate",
 ]
-
-
-@pytest.fixture(autouse=True)
-def english(settings, client):
-    from django.utils import translation
-
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def books_add_up(db):
-    yield
-    from watermis.billing.verify import verify_books
-
-    assert verify_books() == []
 
 
 @pytest.fixture

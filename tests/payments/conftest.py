@@ -17,37 +17,13 @@ from tests.invoices.conftest import (  # noqa: F401 - fixtures
     make_bill,
     town,
 )
+from tests.money_fixtures import books_add_up, english, memory_storage  # noqa: F401 - autouse here
 
 from watermis.org.roles import CASHIER
 from watermis.payments.counter import CounterRules, Tender, counter_arrears
 
 D = Decimal
 NOW = timezone.make_aware(datetime.datetime.combine(DAY, datetime.time(10, 0)))
-
-
-@pytest.fixture(autouse=True)
-def english(settings, client):
-    from django.utils import translation
-
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def memory_storage(settings):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
-    }
-
-
-@pytest.fixture(autouse=True)
-def books_add_up(db):
-    yield
-    from watermis.billing.verify import verify_books
-
-    assert verify_books() == []
 
 
 @pytest.fixture

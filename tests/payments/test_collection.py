@@ -8,20 +8,17 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
-
-from conftest import make_operator
-from invoices.conftest import (  # noqa: F401 (fixtures)
+from tests.conftest import make_operator
+from tests.invoices.conftest import (  # noqa: F401 (fixtures)
     DAY,
     MONTHS,
-    books_add_up,
-    english,
     items,
     kinds,
     make_bill,
-    memory_storage,
     pay,
     town,
 )
+
 from watermis.billing.bills import open_bills, with_status
 from watermis.billing.models import Bill, BillStatus, LedgerEntry
 from watermis.core.models import AuditEntry

@@ -425,25 +425,11 @@ def test_query_budget_of_a_payment(zhang, cashier, stocks, kinds, django_assert_
 def test_a_bill_at_the_bank_is_refused(zhang, cashier, stocks, admin):
     """A bill in a bank deduction batch waiting for the bank's answer cannot also be paid at
     the counter (bank_queries.bills_at_bank, checked under the account lock)."""
-    from watermis.payments import bank
+    from watermis.payments import bank, bank_demo
     from watermis.payments.models import BankBatch, BankBatchLine, LineState
 
     customer, (aug, sep, _oct) = zhang
-    icbc = bank.create_bank(
-        admin,
-        {
-            "code": "ICBC",
-            "name": "工商银行",
-            "customer_bank_prefix": "中国工商银行",
-            "file_format": "fixed",
-            "encoding": "gbk",
-            "line_ending": "crlf",
-            "summary": "header",
-            "result_summary": "header",
-            "success_codes": "0000",
-            "active": True,
-        },
-    )
+    icbc = bank.create_bank(admin, bank_demo.BANKS[0])
     batch = BankBatch.objects.create(
         number="ICBC20261124001",
         bank=icbc,
