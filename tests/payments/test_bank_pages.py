@@ -247,3 +247,22 @@ def test_months_shown_on_the_batch(clerk_a, login, banks, bills, bank_town, gene
     (batch,) = generate(bank=banks["icbc"], month_from=MONTHS[1], books=[bank_town["book_a1"]])
     page = login(clerk_a).get(batch.get_absolute_url()).content.decode()
     assert "2026-09 – … · A1" in page
+
+
+def test_collection_slips_of_a_batch(clerk_a, login, icbc_batch, admin):
+    """One bank collection slip (托收单) per customer of the batch, one PDF, in Chinese."""
+    from tests.documents.conftest import page_texts
+    from watermis.documents.services import ensure_default_layouts
+
+    ensure_default_layouts()
+    response = login(clerk_a).get(reverse("payments:batch_slips", args=[icbc_batch.pk]))
+    assert response["Content-Type"] == "application/pdf"
+    texts = page_texts(response.content)
+    customers = icbc_batch.lines.values("customer").distinct().count()
+    names = {line.customer.name for line in icbc_batch.lines.select_related("customer")}
+    slips = sum(text.count(icbc_batch.number + "-") for text in texts)
+    assert slips == customers >= 2
+    assert all(any(name in text for text in texts) for name in names)
+    bank.cancel_batch(admin, icbc_batch, "重新生成")
+    nothing = login(clerk_a).get(reverse("payments:batch_slips", args=[icbc_batch.pk]))
+    assert nothing.status_code == 302

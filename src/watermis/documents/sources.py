@@ -241,7 +241,7 @@ def _tier_name(tier):
     return f"第{TIER_NAMES[tier - 1]}阶梯" if tier <= len(TIER_NAMES) else f"第{tier}阶梯"
 
 
-def _meter_numbers(bills):
+def meter_numbers(bills):
     ids = {bill.meter_id for bill in bills if bill.meter_id}
     return dict(Meter.objects.filter(pk__in=ids).values_list("pk", "number"))
 
@@ -299,7 +299,7 @@ def payment_notice_contexts(customers, on, pay_by, *, printed_by="", rules=None)
     for chunk in _chunks(customers):
         due = arrears_for([c.pk for c in chunk], on, rules)
         open_lines = [line for a in due.values() for line in a.lines]
-        numbers = _meter_numbers([line.bill for line in open_lines])
+        numbers = meter_numbers([line.bill for line in open_lines])
         latest = {}
         for arrears in due.values():
             months = [line.bill.month for line in arrears.lines if line.principal > 0]
@@ -399,7 +399,7 @@ def arrears_notice_contexts(customers, on, pay_by, *, printed_by="", rules=None)
     common = common_data(printed_by, on)
     for chunk in _chunks(customers):
         due = arrears_for([c.pk for c in chunk], on, rules)
-        numbers = _meter_numbers([line.bill for a in due.values() for line in a.lines])
+        numbers = meter_numbers([line.bill for a in due.values() for line in a.lines])
         for customer in chunk:
             overdue = [
                 ln

@@ -220,3 +220,45 @@ def write_batch_report(batch, out, lines=None):
 
 def batches_for(user):
     return BankBatch.objects.restrict(user, "view")
+
+
+def bank_slip_contexts(batch, printed_by="", on=None):
+    """The bank collection slips (托收单) of ``batch``: one per customer with lines still at
+    the bank or deducted, in account order, for the document engine (``bank_slip``)."""
+    from watermis.documents import sources
+
+    lines = list(
+        batch.lines.exclude(state=LineState.RELEASED)
+        .select_related("bill", "customer__category", "customer__zone", "customer__book")
+        .order_by("customer__account_no", "month", "seq")
+    )
+    numbers = sources.meter_numbers([line.bill for line in lines])
+    common = sources.common_data(printed_by, on)
+    by_customer = {}
+    for line in lines:
+        by_customer.setdefault(line.customer_id, []).append(line)
+    for n, customer_lines in enumerate(by_customer.values(), start=1):
+        customer = customer_lines[0].customer
+        yield {
+            **common,
+            "slip": {
+                "number": f"{batch.number}-{n:04d}",
+                "batch": batch.number,
+                "issued_on": batch.business_date,
+            },
+            "customer": sources.customer_data(customer),
+            "bills": [
+                {
+                    "month": line.month,
+                    "meter_number": numbers.get(line.bill.meter_id, ""),
+                    "period_start": line.bill.period_start,
+                    "period_end": line.bill.period_end,
+                    "previous": line.bill.previous,
+                    "current": line.bill.current,
+                    "volume": line.bill.volume,
+                    "amount": line.amount,
+                }
+                for line in customer_lines
+            ],
+            "totals": {"amount": sum((line.amount for line in customer_lines), ZERO)},
+        }

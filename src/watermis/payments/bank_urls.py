@@ -11,6 +11,7 @@ urlpatterns = [
     path("bank/<int:pk>/file/", views.BatchFileView.as_view(), name="batch_file"),
     path("bank/<int:pk>/result/", views.BatchResultView.as_view(), name="batch_result"),
     path("bank/<int:pk>/report/", views.BatchReportView.as_view(), name="batch_report"),
+    path("bank/<int:pk>/slips/", views.BatchSlipsView.as_view(), name="batch_slips"),
     path("bank/<int:pk>/cancel/", views.BatchCancelView.as_view(), name="batch_cancel"),
     path(
         "bank/errors/<str:token>/",

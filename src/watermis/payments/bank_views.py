@@ -31,12 +31,18 @@ from watermis.core.views import (
     PermissionMixin,
     add_service_errors,
 )
+from watermis.documents.fonts import FontMissing
+from watermis.documents.models import DocumentKind
+from watermis.documents.pdf import DocumentRenderError, NothingToPrint
+from watermis.documents.services import render_pdf
+from watermis.documents.sources import operator_name
+from watermis.documents.views import pdf_response
 
 from . import bank
 from .bank_filtersets import BankBatchFilterSet, BankBatchLineFilterSet, BankFilterSet
 from .bank_formats import Layout, describe_fields
 from .bank_forms import BankForm, CancelBatchForm, GenerateForm, ResultUploadForm
-from .bank_queries import batch_summary, write_batch_report
+from .bank_queries import bank_slip_contexts, batch_summary, write_batch_report
 from .bank_tables import BATCH_CSS, BankBatchLineTable, BankBatchTable, BankTable, badge
 from .models import Bank, BankBatch, BankBatchLine, BatchState
 
@@ -246,6 +252,29 @@ class BatchFileView(PermissionMixin, View):
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         response["Cache-Control"] = "no-store"
         return response
+
+
+class BatchSlipsView(PermissionMixin, View):
+    """The batch's bank collection slips (托收单), one per customer, as one PDF."""
+
+    permission_required = "payments.view_bankbatch"
+
+    def get(self, request, pk):
+        batch = scoped_batch(request, pk)
+        contexts = bank_slip_contexts(batch, printed_by=operator_name(request.user))
+        try:
+            data = render_pdf(DocumentKind.BANK_SLIP, contexts)
+        except (DocumentRenderError, FontMissing) as exc:
+            messages.error(
+                request,
+                str(exc)
+                if not isinstance(exc, NothingToPrint)
+                else _(
+                    "No line of this batch is at the bank or deducted: there is no slip to print."
+                ),
+            )
+            return redirect(batch.get_absolute_url())
+        return pdf_response(data, f"bank-slips-{batch.number}.pdf")
 
 
 class BatchReportView(PermissionMixin, View):
