@@ -252,6 +252,7 @@ def test_months_shown_on_the_batch(clerk_a, login, banks, bills, bank_town, gene
 def test_collection_slips_of_a_batch(clerk_a, login, icbc_batch, admin):
     """One bank collection slip (托收单) per customer of the batch, one PDF, in Chinese."""
     from tests.documents.conftest import page_texts
+
     from watermis.documents.services import ensure_default_layouts
 
     ensure_default_layouts()
