@@ -18,6 +18,7 @@ ledger's rule), checks each invoice again under its row lock and writes the jour
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -33,7 +34,7 @@ from watermis.core.money import has_places, round_fen
 from watermis.core.scoping import ensure_in_scope
 from watermis.customers.models import Customer
 from watermis.invoices import services as invoice_services
-from watermis.invoices.models import Invoice, InvoiceState, Origin
+from watermis.invoices.models import Invoice, InvoiceBill, InvoiceState, Origin
 from watermis.org.models import Operator
 
 from .models import InspectionTransfer, Remittance, RemittanceLine
@@ -41,6 +42,11 @@ from .models import InspectionTransfer, Remittance, RemittanceLine
 ZERO = Decimal("0.00")
 CHANNEL = "collector"
 PERMISSION = "payments.register_remittance"
+
+
+def _fen(value):
+    """A sum to the fen (SQLite sums decimals in floating point); 0 for no rows."""
+    return round_fen(Decimal(value or 0))
 
 
 def require(actor):
@@ -65,20 +71,26 @@ def collection_invoices(collector):
     )
 
 
-def _open_by_invoice(invoice_ids):
-    """{invoice id: (what its bills still owe, any bill at inspection, any bill paid in full
-    meanwhile, [(bill id, bill entry id)] of the open ones)}. An invoice of some parts
-    (water only, say) still collects its whole bills: the customer pays the bill."""
-    from watermis.invoices.models import InvoiceBill
+class InvoiceDue(NamedTuple):
+    """What a walking-collection invoice's live bills owe now."""
 
+    owed: Decimal  # what its open bills still owe
+    at_inspection: bool  # a bill was transferred to inspection-collection
+    paid_meanwhile: bool  # a bill was paid in full since the invoice was printed
+    open_bills: list  # [(bill id, bill entry id)] of the open ones
+
+
+def _open_by_invoice(invoice_ids):
+    """{invoice id: :class:`InvoiceDue`}. An invoice of some parts (water only, say) still
+    collects its whole bills: the customer pays the bill."""
     live = {}
     for invoice_id, bill_id in InvoiceBill.objects.filter(
         invoice_id__in=list(invoice_ids), live=True
     ).values_list("invoice_id", "bill_id"):
         live.setdefault(invoice_id, set()).add(bill_id)
     every_bill = {b for bills in live.values() for b in bills}
-    open_rows = {  # SQLite computes the open amount in floating point: back to fen
-        pk: (round_fen(Decimal(amount)), inspection, entry_id)
+    open_rows = {
+        pk: (_fen(amount), inspection, entry_id)
         for pk, amount, inspection, entry_id in open_bills(
             queryset=Bill.objects.filter(pk__in=list(every_bill))
         ).values_list("pk", "open_amount", "inspection", "entry_id")
@@ -87,7 +99,7 @@ def _open_by_invoice(invoice_ids):
     for invoice_id in invoice_ids:
         bills = sorted(live.get(invoice_id, ()))
         still = [b for b in bills if b in open_rows]
-        result[invoice_id] = (
+        result[invoice_id] = InvoiceDue(
             sum((open_rows[b][0] for b in still), ZERO),
             any(open_rows[b][1] for b in still),
             len(still) < len(bills),
@@ -104,11 +116,11 @@ def outstanding(collector):
         .select_related("customer", "customer__book")
         .order_by("customer__book__code", "customer__route_order", "customer__account_no", "pk")
     )
-    open_amounts = _open_by_invoice([i.pk for i in invoices])
+    due = _open_by_invoice([i.pk for i in invoices])
     return [
-        (invoice, open_amounts[invoice.pk][0])
+        (invoice, due[invoice.pk].owed)
         for invoice in invoices
-        if open_amounts[invoice.pk][0] > 0 and not open_amounts[invoice.pk][1]
+        if due[invoice.pk].owed > 0 and not due[invoice.pk].at_inspection
     ]
 
 
@@ -186,7 +198,7 @@ def _clean_ticket(actor, collector, ticket):
                 % {"number": number, "collector": collector}
             }
         )
-    owed = round_fen(
+    owed = _fen(
         sum(
             (
                 Decimal(b.open_amount)
@@ -347,7 +359,7 @@ def register_inspection(actor, collector, invoice_ids, reason, now=None):
     open_amounts = _open_by_invoice([i.pk for i in invoices])
     transfers = []
     for invoice in invoices:
-        bill_ids = [b for b, _e in open_amounts[invoice.pk][3]]
+        bill_ids = [b for b, _e in open_amounts[invoice.pk].open_bills]
         invoice_services.void_invoice(
             actor,
             invoice,
@@ -398,23 +410,19 @@ def collector_statistics(collector_list, date_from, date_to):
             collector=collector, transferred_at__date__range=(date_from, date_to)
         ).aggregate(n=Count("pk"), s=Sum("bill__amount"))
         now_open = outstanding(collector)
-
-        def fen(value):  # SQLite sums in floating point
-            return round_fen(Decimal(value or 0))
-
         rows.append(
             {
                 "collector": collector,
                 "issued": issued["n"],
-                "issued_amount": fen(issued["s"]),
+                "issued_amount": _fen(issued["s"]),
                 "paid": lines["paid_n"],
-                "paid_amount": fen(lines["paid_s"]),
+                "paid_amount": _fen(lines["paid_s"]),
                 "tickets": lines["ticket_n"],
-                "ticket_amount": fen(lines["ticket_s"]),
+                "ticket_amount": _fen(lines["ticket_s"]),
                 "returned": returned["n"],
-                "returned_amount": fen(returned["s"]),
+                "returned_amount": _fen(returned["s"]),
                 "transferred": transferred["n"],
-                "transferred_amount": fen(transferred["s"]),
+                "transferred_amount": _fen(transferred["s"]),
                 "outstanding": len(now_open),
                 "outstanding_amount": sum((a for _i, a in now_open), ZERO),
             }
