@@ -355,6 +355,16 @@ def arrears(customer_id, on, rules=None, customer=None):
 # --------------------------------------------------------------- charging
 
 
+def late_fee_reason(bill, fee):
+    """The reason a charged late fee's ledger entry gives (month, days, dates)."""
+    return _("Late fee on the %(month)s bill: %(days)s days, %(start)s to %(end)s") % {
+        "month": f"{bill.month:%Y-%m}",
+        "days": fee.days,
+        "start": fee.accrues_from.isoformat(),
+        "end": fee.through.isoformat(),
+    }
+
+
 @transaction.atomic
 def charge_late_fees(actor, customer, on, bills=None, *, rules=None, now=None):
     """Charge the late fees due as of ``on`` (all open bills, or only ``bills``): one
@@ -381,12 +391,7 @@ def charge_late_fees(actor, customer, on, bills=None, *, rules=None, now=None):
         fee = line.fee
         if fee.amount <= 0 or (wanted is not None and line.bill.pk not in wanted):
             continue
-        reason = _("Late fee on the %(month)s bill: %(days)s days, %(start)s to %(end)s") % {
-            "month": f"{line.bill.month:%Y-%m}",
-            "days": fee.days,
-            "start": fee.accrues_from.isoformat(),
-            "end": fee.through.isoformat(),
-        }
+        reason = late_fee_reason(line.bill, fee)
         entry = ledger.post_entry(
             actor,
             customer,

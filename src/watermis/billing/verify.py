@@ -7,17 +7,15 @@ suite runs it after every money test.
 
 from decimal import Decimal
 
+from django.apps import apps
 from django.db.models import Case, DecimalField, Exists, F, OuterRef, Q, Sum, When
 from django.db.models.functions import Round
 
 from .models import (
     Account,
     Allocation,
-    Bill,
-    BillLine,
     Direction,
     EntryKind,
-    LateFeeCharge,
     LedgerEntry,
 )
 
@@ -94,31 +92,40 @@ def _reversal_problems(limit):
     ]
 
 
-UNCHECKED_MODELS = (LedgerEntry, Bill, BillLine, LateFeeCharge, Allocation)
+MONEY_APPS = ("billing", "payments")
+
+
+def unchecked_references():
+    """(model, field) of every reference of the money apps the database does not check
+    (``db_constraint=False``: billing's bulk tables, the bank batch lines)."""
+    return [
+        (model, field)
+        for model in apps.get_models()
+        if model._meta.app_label in MONEY_APPS
+        for field in model._meta.concrete_fields
+        if field.is_relation and not field.db_constraint
+    ]
 
 
 def _reference_problems(limit):
-    """Every reference the database does not check itself (``db_constraint=False``: the bulk
-    tables, models.py) leads to an existing row: one anti-join per reference."""
+    """Every reference the database does not check itself leads to an existing row: one
+    anti-join per reference."""
     problems = []
-    for model in UNCHECKED_MODELS:
-        for field in model._meta.concrete_fields:
-            if not field.is_relation or field.db_constraint:
-                continue
-            target = field.related_model
-            # NOT EXISTS, not NOT IN: PostgreSQL turns it into an anti-join (NOT IN with
-            # a million ids outgrows work_mem and probes the sub-query row by row).
-            exists = Exists(target._base_manager.filter(pk=OuterRef(field.attname)))
-            orphans = (
-                model._base_manager.exclude(**{f"{field.attname}__isnull": True})
-                .filter(~exists)
-                .order_by("pk")
-                .values_list("pk", field.attname)[:limit]
-            )
-            problems += [
-                f"{model._meta.model_name} {pk}: {field.name} {ref} does not exist"
-                for pk, ref in orphans
-            ]
+    for model, field in unchecked_references():
+        target = field.related_model
+        # NOT EXISTS, not NOT IN: PostgreSQL turns it into an anti-join (NOT IN with
+        # a million ids outgrows work_mem and probes the sub-query row by row).
+        exists = Exists(target._base_manager.filter(pk=OuterRef(field.attname)))
+        orphans = (
+            model._base_manager.exclude(**{f"{field.attname}__isnull": True})
+            .filter(~exists)
+            .order_by("pk")
+            .values_list("pk", field.attname)[:limit]
+        )
+        problems += [
+            f"{model._meta.model_name} {pk}: {field.name} {ref} does not exist"
+            for pk, ref in orphans
+        ]
     return problems
 
 

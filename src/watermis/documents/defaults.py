@@ -829,10 +829,13 @@ BUILDERS = {
 }
 
 
+def default_layout(kind):
+    """(layout field values, element dicts) of the built-in layout of ``kind``."""
+    build, name = BUILDERS[DocumentKind(kind)]
+    values, elements = build()
+    return {**values, "name": str(name)}, elements
+
+
 def default_layouts():
     """kind → (layout field values, element dicts) of the built-in layouts."""
-    layouts = {}
-    for kind, (build, name) in BUILDERS.items():
-        values, elements = build()
-        layouts[kind] = ({**values, "name": str(name)}, elements)
-    return layouts
+    return {kind: default_layout(kind) for kind in BUILDERS}

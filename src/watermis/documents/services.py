@@ -26,7 +26,7 @@ from watermis.core import journal
 from watermis.core.scoping import ensure_in_scope
 
 from . import pdf
-from .defaults import default_layouts
+from .defaults import default_layout, default_layouts
 from .layout import LayoutSpec
 from .models import DocumentKind, DocumentLayout
 from .samples import sample_context
@@ -69,7 +69,7 @@ def active_layout(kind):
 
 def default_spec(kind):
     """The built-in default layout of ``kind``."""
-    values, elements = default_layouts()[DocumentKind(kind)]
+    values, elements = default_layout(kind)
     return LayoutSpec.from_values(kind, values, elements)
 
 

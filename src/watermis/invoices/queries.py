@@ -100,7 +100,7 @@ def filter_channel(queryset, channel):
 def live_rows(bill_ids, parts=None):
     """{(bill id, part): InvoiceBill} of live invoice rows of these bills."""
     rows = InvoiceBill.objects.filter(bill_id__in=list(bill_ids), live=True).select_related(
-        "invoice", "invoice__operator"
+        "invoice", "invoice__operator", "bill"
     )
     if parts is not None:
         rows = rows.filter(part__in=list(parts))

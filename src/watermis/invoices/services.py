@@ -64,7 +64,14 @@ from .models import (
     Part,
 )
 from .printing import print_invoices, store_file
-from .queries import PaidChannel, channel_of, filter_channel, with_payment, without_live_invoice
+from .queries import (
+    PaidChannel,
+    channel_of,
+    filter_channel,
+    live_rows,
+    with_payment,
+    without_live_invoice,
+)
 
 ZERO = Decimal("0.00")
 BATCH_LIMIT = 2000  # invoices of one batch (one request, one PDF)
@@ -370,7 +377,7 @@ def _draft(actor, kind, ids, customer_ids, before_payment):
         ).order_by("month", "id")
     )
     everything = chosen + reds
-    live = _live_rows([b.pk for b in chosen], parts)
+    live = live_rows([b.pk for b in chosen], parts)
     if live:
         raise ValidationError({"bills": [_live_problem(row) for row in live.values()]})
     split = bill_parts(everything)
@@ -508,13 +515,6 @@ def issue_invoice(
     for row in rows:
         row.invoice = invoice
     return _save(invoice, lines, rows, actor, remark)
-
-
-def _live_rows(bill_ids, parts):
-    rows = InvoiceBill.objects.filter(
-        bill_id__in=bill_ids, part__in=list(parts), live=True
-    ).select_related("invoice", "invoice__operator", "bill")
-    return {(row.bill_id, row.part): row for row in rows}
 
 
 def _print(invoices, actor):
@@ -888,7 +888,15 @@ def issue_red_invoices(actor, red_bill, reason="", now=None):
         parts = [p for p in parts if p not in done and split.amount(p)]
         if not parts:
             continue
-        Invoice.objects.select_for_update().filter(pk=original.pk).get()
+        original = Invoice.objects.select_for_update().select_related("kind").get(pk=original.pk)
+        if original.state != InvoiceState.ISSUED:  # voided while we were not holding it
+            raise ValidationError(
+                _("Invoice %(number)s is %(state)s already.")
+                % {
+                    "number": original.display_number,
+                    "state": original.get_state_display().lower(),
+                }
+            )
         offset = (
             original.red_invoices.filter(state=InvoiceState.ISSUED).aggregate(s=Sum("amount"))["s"]
             or ZERO

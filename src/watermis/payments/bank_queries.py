@@ -34,11 +34,7 @@ MONEY = DecimalField(max_digits=14, decimal_places=2)
 
 def bills_at_bank(bill_ids):
     """The ids among ``bill_ids`` of bills now at a bank (in a batch, no answer yet)."""
-    ids = list(bill_ids)
-    if not ids:
-        return set()
-    lines = bulk.filter_ids(BankBatchLine.objects.filter(state=LineState.SENT), "bill_id", ids)
-    return set(lines.values_list("bill_id", flat=True))
+    return set(bank_batches_of_bills(bill_ids))
 
 
 def bank_batches_of_bills(bill_ids):

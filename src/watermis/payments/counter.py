@@ -365,16 +365,6 @@ def allocation_order(lines, late_fee_first):
     return principals + [d for line in lines for d in line.fees]
 
 
-def _late_fee_reason(line):
-    fee = line.arrears.fee
-    return _("Late fee on the %(month)s bill: %(days)s days, %(start)s to %(end)s") % {
-        "month": f"{line.bill.month:%Y-%m}",
-        "days": fee.days,
-        "start": fee.accrues_from.isoformat(),
-        "end": fee.through.isoformat(),
-    }
-
-
 def _bill_words(lines):
     return ", ".join(f"#{line.bill.pk} {line.bill.month:%Y-%m}" for line in lines)
 
@@ -542,7 +532,7 @@ def take_payment(actor, tender, now=None, rules=None):
                 EntryKind.LATE_FEE,
                 arrears.fee.amount,
                 period=line.bill.month,
-                reason=_late_fee_reason(line),
+                reason=latefees.late_fee_reason(line.bill, line.arrears.fee),
             )
             postings.append(line.fee_posting)
             line.fees.append(_Debit(line.fee_posting, arrears.fee.amount, line, True))
