@@ -18,6 +18,16 @@ def focused(page):
     return page.evaluate("document.activeElement && document.activeElement.id")
 
 
+def settle_focus(page, element_id):
+    """The screen moves the focus when htmx settles a swapped panel (about 20 ms after the
+    new panel appears): wait for it, up to 5 s, before the assertion reads it."""
+    page.wait_for_function(
+        "id => document.activeElement && document.activeElement.id === id",
+        arg=element_id,
+        timeout=5_000,
+    )
+
+
 def test_a_counter_payment_by_keyboard_alone_prints_the_invoice(login, screenshot_dir):
     page = login("cashier")
     errors = []
@@ -33,11 +43,13 @@ def test_a_counter_payment_by_keyboard_alone_prints_the_invoice(login, screensho
     page.context.route("**/print/", keep)
 
     page.goto("/payments/counter/")
+    settle_focus(page, "counter-account")
     assert focused(page) == "counter-account"
     page.keyboard.type(account)
     page.keyboard.press("Enter")
     page.wait_for_selector("#counter-form")
     assert page.inner_text("#counter-customer").startswith(account)
+    settle_focus(page, "id_tendered")
     assert focused(page) == "id_tendered"
     due = Decimal(page.inner_text("#counter-due"))
     tendered = math.ceil(due / 10) * 10 + 100
@@ -49,6 +61,7 @@ def test_a_counter_payment_by_keyboard_alone_prints_the_invoice(login, screensho
     page.keyboard.press("Enter")
     page.wait_for_selector("#counter-receipt")
     assert page.inner_text("#receipt-change") == f"{change:.2f}"
+    settle_focus(page, "receipt-print")
     assert focused(page) == "receipt-print"
     page.screenshot(path=str(screenshot_dir / "counter-receipt.png"))
 
@@ -69,5 +82,6 @@ def test_a_counter_payment_by_keyboard_alone_prints_the_invoice(login, screensho
     page.bring_to_front()
     page.keyboard.press("Escape")  # the next customer
     assert page.inner_html("#counter-panel").strip() == ""
+    settle_focus(page, "counter-account")
     assert focused(page) == "counter-account"
     assert not errors, errors
