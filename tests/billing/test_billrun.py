@@ -203,15 +203,52 @@ def test_a_split_read_gives_one_bill_per_part(town, admin):
     assert sorted(Bill.objects.values_list("part", "volume")) == [(1, D("12.00")), (2, D("18.00"))]
 
 
-def test_prepaid_credit_pays_the_new_bill_at_once(town, admin):
+def test_open_credit_pays_the_new_bill_at_once(town, admin):
     customer = town["customers"][0]
-    ledger.post_entry(admin, customer, EntryKind.DEPOSIT, D("50.00"), business_date=OCT)
+    ledger.post_entry(admin, customer, EntryKind.PAYMENT, D("50.00"), business_date=OCT)
     open_month(admin, town, OCT)
     read(admin, town["meters"][0], OCT, "124")
     bill_month(admin, town, OCT)
     assert ledger.balance_of(customer.pk) == D("-46.00")
     bill = Bill.objects.get()
     assert sum(a.amount for a in bill.entry.allocations_in.all()) == D("50.00")
+
+
+def test_deposits_pay_the_new_bills_right_after_the_run(town, admin):
+    """F4.3: with ``deposits.transfer_after_bill_run`` on (the default) each book pays its
+    new bills from the deposits in its own transaction; off, the bills wait."""
+    from watermis.payments.models import DepositTransfer, TransferRun, TransferTrigger
+
+    rich, poor = town["customers"][0], town["customers"][1]
+    ledger.post_entry(admin, rich, EntryKind.DEPOSIT, D("500.00"), business_date=OCT)
+    ledger.post_entry(admin, poor, EntryKind.DEPOSIT, D("1.00"), business_date=OCT)
+    open_month(admin, town, OCT)
+    read(admin, town["meters"][0], OCT, "124")
+    read(admin, town["meters"][1], OCT, "130")
+    run = bill_month(admin, town, OCT)
+    transfer_run = TransferRun.objects.get(bill_run=run)
+    assert transfer_run.trigger == TransferTrigger.BILL_RUN and transfer_run.finished_at
+    bill = Bill.objects.get(customer=rich)
+    moved = DepositTransfer.objects.get(run=transfer_run)
+    assert moved.customer == rich and moved.amount == bill.amount
+    assert ledger.balance_of(rich.pk) == 0
+    assert ledger.deposit_of(rich.pk) == D("500.00") - bill.amount
+    assert ledger.deposit_of(poor.pk) == D("1.00")  # does not cover its bill
+    assert transfer_run.customers == 1 and transfer_run.amount == bill.amount
+
+
+def test_no_transfer_after_the_run_when_the_parameter_says_so(town, admin):
+    from watermis.payments.models import TransferRun
+    from watermis.system.models import Parameter
+
+    Parameter.objects.create(key="deposits.transfer_after_bill_run", value="0")
+    rich = town["customers"][0]
+    ledger.post_entry(admin, rich, EntryKind.DEPOSIT, D("500.00"), business_date=OCT)
+    open_month(admin, town, OCT)
+    read(admin, town["meters"][0], OCT, "124")
+    bill_month(admin, town, OCT)
+    assert not TransferRun.objects.exists()
+    assert ledger.deposit_of(rich.pk) == D("500.00") and ledger.balance_of(rich.pk) < 0
 
 
 def test_a_book_that_fails_half_way_leaves_nothing_and_resumes(town, admin, monkeypatch):

@@ -497,10 +497,10 @@ def test_reversed_charge_is_charged_again(customer, clerk_a):
     assert again.amount == D("13.68") and again.accrues_from == DAY(2026, 2, 28)
 
 
-def test_prepaid_credit_pays_the_late_fee_at_once(customer):
+def test_a_part_payment_lowers_the_late_fee_principal(customer):
     make_bill(customer, "152.00", DAY(2026, 1, 1), issued_on=ISSUED, due_on=DUE)
     ledger.post_entry(
-        None, customer, EntryKind.DEPOSIT, D("20.00"), business_date=DAY(2026, 3, 1)
+        None, customer, EntryKind.PAYMENT, D("20.00"), business_date=DAY(2026, 3, 1)
     )  # pays 20.00 of the bill
     [charge] = charge_late_fees(None, customer, DAY(2026, 3, 29), rules=RULES)
     assert charge.principal == D("132.00") and charge.amount == D("11.88")

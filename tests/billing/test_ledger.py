@@ -68,10 +68,23 @@ def test_named_bill_is_paid_first(customer):
     assert paid(bill2) == D("48.50") and paid(bill1) == 0
 
 
-def test_prepaid_credit_pays_the_next_bill(customer):
-    post(None, customer, EntryKind.DEPOSIT, "100.00")
+def test_open_credit_pays_the_next_bill(customer):
+    post(None, customer, EntryKind.PAYMENT, "100.00")  # an overpayment
     bill = post(None, customer, EntryKind.BILL, "30.00")
     assert paid(bill) == D("30.00") and ledger.balance_of(customer.pk) == D("70.00")
+
+
+def test_a_deposit_is_a_pot_of_its_own(customer):
+    bill = post(None, customer, EntryKind.BILL, "30.00")
+    deposit = post(None, customer, EntryKind.DEPOSIT, "100.00")
+    assert paid(bill) == 0  # deposit money pays bills only through a transfer
+    assert ledger.balance_of(customer.pk) == D("-30.00")
+    assert ledger.deposit_of(customer.pk) == D("100.00")
+    assert ledger.prepaid_of(customer.pk) == D("100.00")
+    post(None, customer, EntryKind.BILL, "20.00")
+    assert ledger.deposit_of(customer.pk) == D("100.00")
+    ledger.reverse_entry(None, deposit, "typed wrong", DAY)
+    assert ledger.deposit_of(customer.pk) == 0 and ledger.balance_of(customer.pk) == D("-50.00")
 
 
 def test_reversal_reopens_the_bill(customer, clerk_a):

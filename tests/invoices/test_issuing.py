@@ -193,12 +193,23 @@ def test_special_invoice_needs_the_buyer_tax_id(cashier, kinds, paid_bill):
 
 def test_bill_paid_from_prepaid_credit_says_so(cashier, kinds, town, stocks):
     customer = town["customers"][1]
-    from watermis.billing import ledger
 
-    ledger.post_entry(None, customer, EntryKind.DEPOSIT, D("100.00"), business_date=DAY)
+    from watermis.payments import deposits
+
     bill = make_bill(customer, MONTHS[0], "10", items=town)
+    deposits.take_deposit(cashier, customer, D("100.00"), pay_bills=True)
     invoice = services.issue_invoice(cashier, kinds["water"], [bill])
     assert invoice.payment_method == "预存抵扣" and invoice.balance_after == D("60.00")
+
+
+def test_bill_paid_from_open_credit_shows_the_credit_left(cashier, kinds, town, stocks):
+    customer = town["customers"][1]
+    from watermis.billing import ledger
+
+    ledger.post_entry(None, customer, EntryKind.PAYMENT, D("100.00"), business_date=DAY)
+    bill = make_bill(customer, MONTHS[0], "10", items=town)  # paid from the credit at once
+    invoice = services.issue_invoice(cashier, kinds["water"], [bill])
+    assert invoice.balance_after == D("60.00")
 
 
 def test_payment_at_the_counter_is_recorded(cashier, kinds, town, stocks):

@@ -6,14 +6,13 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from tests.conftest import make_operator
 
-from watermis.billing import ledger
 from watermis.billing.corrections import approve_red_bill, request_red_bill
-from watermis.billing.models import EntryKind
 from watermis.core.models import AuditEntry
 from watermis.invoices import numbering, services
 from watermis.invoices.models import Invoice, InvoiceState, NumberUse, Origin
 from watermis.invoices.queries import PaidChannel
 from watermis.org.roles import CLERK
+from watermis.payments import deposits
 
 from .conftest import DAY, MONTHS, make_bill, pay
 
@@ -233,8 +232,8 @@ def test_batch_reissue_by_channel(cashier, kinds, town, stocks):
     at_counter = make_bill(wang, MONTHS[0], "6", items=town)
     unpaid = make_bill(wang, MONTHS[1], "7", items=town)
     pay(by_bank, "bank"), pay(by_bank2, "bank"), pay(by_phone, "wechat"), pay(at_counter)
-    ledger.post_entry(None, li, EntryKind.DEPOSIT, D("100"), business_date=DAY)
     prepaid = make_bill(li, MONTHS[1], "3", items=town)
+    deposits.take_deposit(cashier, li, D("100"), pay_bills=True)
 
     def found(channel):
         bills = services.reissue_candidates(cashier, kinds["water"], channel=channel)

@@ -184,16 +184,16 @@ def test_a_bill_paid_another_way_meanwhile_still_takes_the_banks_money(
     admin, bank_town, banks, bills, icbc_batch
 ):
     """The bank deducted: the money is posted even if the bill is no longer open as sent
-    (here a prepaid deposit settled part of it): once, by its own key, the rest as credit."""
+    (here a payment settled part of it): once, by its own key, the rest as credit."""
     zhang = bank_town["zhang"]
-    ledger.post_entry(None, zhang, EntryKind.DEPOSIT, D("50.00"), business_date=TODAY)
-    # the deposit settled the August bill (35.50) and 14.50 of September's
+    ledger.post_entry(None, zhang, EntryKind.PAYMENT, D("50.00"), business_date=TODAY)
+    # the payment settled the August bill (35.50) and 14.50 of September's
     data = bank.result_file(banks["icbc"], icbc_batch, ALL_PAID_BUT_LI)
     outcome = bank.import_result(admin, icbc_batch, data, "r.txt", now=NOW)
     assert outcome.posted_in_bulk == 1 and outcome.posted_singly == [1, 2]
     singly = LedgerEntry.objects.get(external_key="ICBC20261124001/1")
     assert singly.channel == "bank" and singly.posted_by == admin
-    assert ledger.balance_of(zhang.pk) == D("50.00")  # the deposit is credit again
+    assert ledger.balance_of(zhang.pk) == D("50.00")  # the payment is credit again
     assert status(bills["zhang_sep"]) == BillStatus.PAID
     again = bank.import_result(admin, icbc_batch, data, "r.txt", now=NOW)
     assert again.nothing_new and ledger.balance_of(zhang.pk) == D("50.00")

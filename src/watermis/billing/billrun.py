@@ -35,7 +35,7 @@ from watermis.readings import services as reading_services
 from watermis.readings.models import PeriodStatus, ReadingPeriod
 from watermis.system.params import get_param
 
-from . import ledger, pricing
+from . import hooks, ledger, pricing
 from .models import (
     Account,
     Bill,
@@ -129,6 +129,8 @@ def start_run(actor, zone, month, *, dry_run=False, issued_on=None, books=None):
         verb="preview_bills" if dry_run else "start_bill_run",
         actor=actor,
     )
+    if not dry_run:
+        hooks.run_started(run)
     enqueue_books([b.pk for b in run_books])
     return run
 
@@ -236,6 +238,8 @@ def bill_period(actor, period, *, issued_on, due_on, run_book=None, reading_ids=
     write_bills(
         actor, priced.drafts, issued_on=issued_on, due_on=due_on, run_book=run_book, tariffs=tariffs
     )
+    if run_book is not None and priced.drafts:
+        hooks.bills_written(actor, sorted({d.customer_id for d in priced.drafts}), run_book)
     return priced
 
 

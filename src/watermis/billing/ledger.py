@@ -8,8 +8,11 @@ Rules (DESIGN.md "Money and the ledger", STYLE.md 5–8):
 - an external payment carries ``(channel, external_key)``, unique: a repeated
   callback gets the first entry back instead of paying twice;
 - credits settle debits: a new credit pays the named debits first, then the
-  oldest open ones; a new debit is paid from open credit (a prepaid balance)
-  at once. So an account never has open credit and open debits together;
+  oldest open ones; a new debit is paid from open credit at once. So a bill
+  account never has open credit and open debits together;
+- the prepaid deposit (``DEPOSIT_POT``: deposits, transfers out) is a pot of its own:
+  its entries move ``Account.deposit``, never ``balance``, and are never allocated;
+  deposit money reaches the bills only through a transfer (``payments.deposits``);
 - nothing is edited: :func:`reverse_entry` posts the opposite entry and cancels
   the reversed entry's allocations with negative ones;
 - bulk paths (bill runs, :func:`pay_in_bulk`) keep the same rules set-based: accounts
@@ -34,6 +37,7 @@ from watermis.customers.models import Customer
 from .models import (
     CREDIT_KINDS,
     DEBIT_KINDS,
+    DEPOSIT_POT,
     Account,
     Allocation,
     Direction,
@@ -95,8 +99,8 @@ def lock_balances(customer_ids, zones):
         now = timezone.now()
         bulk.write_rows(
             Account._meta.db_table,
-            ["customer_id", "zone_id", "balance", "updated_at"],
-            [(c, zones[c], ZERO, now) for c in missing],
+            ["customer_id", "zone_id", "balance", "deposit", "updated_at"],
+            [(c, zones[c], ZERO, ZERO, now) for c in missing],
         )
     locked = accounts.order_by("pk")
     if connection.features.has_select_for_update:
@@ -120,12 +124,13 @@ def _check_amount(amount):
 
 
 def open_entries(customer_id, direction):
-    """The account's entries of ``direction`` not yet fully allocated, oldest first,
-    as (entry, open amount). Reversals and reversed entries are never open."""
+    """The bill account's entries of ``direction`` not yet fully allocated, oldest first,
+    as (entry, open amount). Reversals, reversed entries and the deposit's entries are
+    never open."""
     related = "allocations_in" if direction == Direction.DEBIT else "allocations_out"
     rows = (
         LedgerEntry.objects.filter(customer_id=customer_id, direction=direction)
-        .exclude(kind=EntryKind.REVERSAL)
+        .exclude(kind__in=(EntryKind.REVERSAL, *DEPOSIT_POT))
         .filter(reversed_by__isnull=True)
         .annotate(used=Sum(f"{related}__amount"))
         .order_by("business_date", "id")
@@ -217,6 +222,9 @@ def post_entry(
         first = LedgerEntry.objects.get(channel=channel, external_key=external_key)
         return Posted(first, repeated=True)
     account = accounts[customer.pk]
+    if kind in DEPOSIT_POT:
+        Account.objects.filter(pk=account.pk).update(deposit=F("deposit") + entry.signed)
+        return Posted(entry)
     Account.objects.filter(pk=account.pk).update(balance=F("balance") + entry.signed)
     if direction == Direction.CREDIT:
         named = []
@@ -276,8 +284,8 @@ def post_batch(actor, customer, postings, *, business_date, now=None, unit=None)
     for posting in postings:
         _check_amount(posting.amount)
         direction = direction_of(posting.kind)
-        if posting.settle and direction != Direction.CREDIT:
-            raise ValueError("only a credit settles debits in a batch")
+        if posting.settle and (direction != Direction.CREDIT or posting.kind in DEPOSIT_POT):
+            raise ValueError("only a credit of the bill account settles debits in a batch")
         entries.append(
             LedgerEntry(
                 customer=customer,
@@ -319,9 +327,12 @@ def post_batch(actor, customer, postings, *, business_date, now=None, unit=None)
             raise ValueError(f"a {posting.kind} of {entry.amount} cannot settle {used}")
     if allocations:
         Allocation.objects.bulk_create(allocations)
-    delta = sum((entry.signed for entry in entries), ZERO)
-    if delta:
-        Account.objects.filter(pk=customer.pk).update(balance=F("balance") + delta)
+    bills = sum((e.signed for e in entries if e.kind not in DEPOSIT_POT), ZERO)
+    deposit = sum((e.signed for e in entries if e.kind in DEPOSIT_POT), ZERO)
+    if bills or deposit:
+        Account.objects.filter(pk=customer.pk).update(
+            balance=F("balance") + bills, deposit=F("deposit") + deposit
+        )
     return entries
 
 
@@ -352,6 +363,9 @@ def reverse_entry(actor, entry, reason, business_date, now=None):
         reason=reason.strip()[:200],
         reverses=entry,
     )
+    if entry.kind in DEPOSIT_POT:  # never allocated
+        Account.objects.filter(pk=entry.customer_id).update(deposit=F("deposit") + reversal.signed)
+        return reversal
     field = "credit" if entry.direction == Direction.CREDIT else "debit"
     pairs = (
         Allocation.objects.filter(**{field: entry})
@@ -396,9 +410,25 @@ def settle_account(customer_id, made_by):
 
 
 def balance_of(customer_id):
-    """The account's cached balance (credit +, arrears −); 0 for an account with no entries."""
+    """The bill account's cached balance (credit +, arrears −); 0 for an account with no
+    entries."""
     value = Account.objects.filter(pk=customer_id).values_list("balance", flat=True).first()
     return value if value is not None else ZERO
+
+
+def deposit_of(customer_id):
+    """The prepaid deposit's cached balance; 0 for an account with no entries."""
+    value = Account.objects.filter(pk=customer_id).values_list("deposit", flat=True).first()
+    return value if value is not None else ZERO
+
+
+def prepaid_of(customer_id):
+    """What the customer has paid ahead: the deposit and the bill account's open credit
+    (what a printed document calls the prepaid balance, 预存余额)."""
+    row = Account.objects.filter(pk=customer_id).values_list("balance", "deposit").first()
+    if row is None:
+        return ZERO
+    return max(row[1], ZERO) + max(row[0], ZERO)
 
 
 def pay_in_bulk(payments, reason):

@@ -7,10 +7,21 @@ Every account has append-only entries. Each entry names its **direction**:
 - ``credit``: the customer owes less (a payment, a prepaid deposit, a waiver, a
   write-off, a red bill, a transfer in, the reversal of a debit).
 
-Amounts are always positive. An account's balance is Σ credits − Σ debits:
-above zero the customer has credit (prepaid), below zero arrears. The balance
-is cached on :class:`Account` and changed only in the transaction that posts
-the entry, under the account's row lock. A posted entry is never changed: the
+Amounts are always positive. An account holds two pots:
+
+- the **bill account**: bills, late fees, payments, waivers, write-offs, red bills
+  and transfers in. Its ``balance`` is Σ credits − Σ debits: below zero arrears,
+  above zero open credit (an overpayment, change kept at the counter) that pays
+  the next bill as it is posted;
+- the **prepaid deposit** (预存, F4): deposits and transfers out (``DEPOSIT_POT``).
+  Its ``deposit`` is Σ deposits − Σ transfers out. Deposit money pays bills only
+  through a deposit transfer (``payments.deposits``), which posts a ``transfer_out``
+  from the deposit and a ``transfer_in`` to the bill account, settling the bills.
+  Deposit entries are never allocated.
+
+Both sums are cached on :class:`Account` and changed only in the transaction
+that posts the entry, under the account's row lock (a reversal counts in the pot
+of the entry it reverses). A posted entry is never changed: the
 database refuses UPDATE and DELETE (triggers, migration 0002); a mistake is
 undone by a reversal entry linked to it.
 
@@ -56,6 +67,7 @@ class EntryKind(models.TextChoices):
     REVERSAL = "reversal", _("Reversal")
 
 
+DEPOSIT_POT = (EntryKind.DEPOSIT, EntryKind.TRANSFER_OUT)
 DEBIT_KINDS = (EntryKind.BILL, EntryKind.LATE_FEE, EntryKind.REFUND, EntryKind.TRANSFER_OUT)
 CREDIT_KINDS = (
     EntryKind.PAYMENT,
@@ -68,7 +80,8 @@ CREDIT_KINDS = (
 
 
 class Account(models.Model):
-    """A customer's ledger account: the cached balance of its entries."""
+    """A customer's ledger account: the cached sums of its entries, ``balance`` of the bill
+    account and ``deposit`` of the prepaid deposit (see the module's docstring)."""
 
     customer = models.OneToOneField(
         Customer,
@@ -81,6 +94,7 @@ class Account(models.Model):
         Zone, verbose_name=_("zone"), on_delete=models.PROTECT, related_name="+"
     )
     balance = models.DecimalField(_("balance"), max_digits=14, decimal_places=2, default=0)
+    deposit = models.DecimalField(_("prepaid deposit"), max_digits=14, decimal_places=2, default=0)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = ScopedManager()

@@ -12,6 +12,7 @@ from django.db.models import Case, DecimalField, Exists, F, OuterRef, Q, Sum, Wh
 from django.db.models.functions import Round
 
 from .models import (
+    DEPOSIT_POT,
     Account,
     Allocation,
     Direction,
@@ -32,26 +33,49 @@ def _fen(value):
     return Decimal(value).quantize(ZERO)
 
 
+# An entry of the prepaid deposit: a deposit, a transfer out, or the reversal of one.
+IN_DEPOSIT = Q(kind__in=DEPOSIT_POT) | Q(kind=EntryKind.REVERSAL, reverses__kind__in=DEPOSIT_POT)
+
+
 def _account_problems(limit):
+    """Each account's ``balance`` is the sum of its bill-account entries, its ``deposit``
+    the sum of its deposit entries."""
     problems = []
-    sums = dict(
-        LedgerEntry.objects.values("customer_id")
+    sums = {}
+    for customer_id, in_deposit, total in (
+        LedgerEntry.objects.annotate(pot=Case(When(IN_DEPOSIT, then=True), default=False))
+        .values("customer_id", "pot")
         .annotate(total=Sum(SIGNED))
-        .values_list("customer_id", "total")
-    )
-    balances = dict(Account.objects.values_list("customer_id", "balance"))
-    for customer_id in sorted(set(sums) | set(balances)):
-        entries, cached = _fen(sums.get(customer_id, ZERO)), balances.get(customer_id)
-        cached = None if cached is None else _fen(cached)
-        if cached is None:
-            problems.append(f"customer {customer_id}: entries total {entries:.2f} but no account")
-        elif cached != entries:
+        .values_list("customer_id", "pot", "total")
+    ):
+        sums.setdefault(customer_id, [ZERO, ZERO])[1 if in_deposit else 0] = _fen(total)
+    cached = {
+        pk: [_fen(balance), _fen(deposit)]
+        for pk, balance, deposit in Account.objects.values_list("customer_id", "balance", "deposit")
+    }
+    for customer_id in sorted(set(sums) | set(cached)):
+        entries, account = sums.get(customer_id, [ZERO, ZERO]), cached.get(customer_id)
+        if account is None:
             problems.append(
-                f"customer {customer_id}: cached balance {cached:.2f} != entries total {entries:.2f}"
+                f"customer {customer_id}: entries total {entries[0]:.2f} but no account"
             )
+            continue
+        for name, have, want in zip(("balance", "deposit"), account, entries, strict=True):
+            if have != want:
+                problems.append(
+                    f"customer {customer_id}: cached {name} {have:.2f} != entries total {want:.2f}"
+                )
         if len(problems) >= limit:
             break
     return problems
+
+
+def _deposit_problems(limit):
+    """Deposit entries are never allocated; an allocation never joins the two pots."""
+    bad = Allocation.objects.filter(
+        Q(credit__kind__in=DEPOSIT_POT) | Q(debit__kind__in=DEPOSIT_POT)
+    ).values_list("pk", flat=True)[:limit]
+    return [f"allocation {pk}: a deposit entry is allocated" for pk in bad]
 
 
 def _allocation_problems(limit):
@@ -131,7 +155,8 @@ def _reference_problems(limit):
 
 def _company_problems():
     entries = _fen(LedgerEntry.objects.aggregate(t=Sum(SIGNED))["t"] or ZERO)
-    accounts = _fen(Account.objects.aggregate(t=Sum("balance"))["t"] or ZERO)
+    totals = Account.objects.aggregate(b=Sum("balance"), d=Sum("deposit"))
+    accounts = _fen(totals["b"] or ZERO) + _fen(totals["d"] or ZERO)
     problems = []
     if entries != accounts:
         problems.append(f"company: entries total {entries:.2f} != accounts total {accounts:.2f}")
@@ -143,6 +168,7 @@ def verify_books(limit=100):
     return [
         *_account_problems(limit),
         *_allocation_problems(limit),
+        *_deposit_problems(limit),
         *_reversal_problems(limit),
         *_reference_problems(limit),
         *_company_problems(),

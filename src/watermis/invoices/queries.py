@@ -19,6 +19,10 @@ from .models import InvoiceBill, Part
 MOBILE_CHANNELS = ("wechat", "alipay", "mobile", "unionpay")
 
 
+# A bill paid from the prepaid deposit is settled by a deposit transfer's ``transfer_in``.
+PREPAID_KINDS = (EntryKind.TRANSFER_IN, EntryKind.DEPOSIT)
+
+
 class PaidChannel:
     """How a bill was paid, as the batch reissue filters it (F3.6)."""
 
@@ -38,7 +42,7 @@ class PaidChannel:
 
 def channel_of(kind, channel):
     """The :class:`PaidChannel` of a settling credit of ``kind`` through ``channel``."""
-    if kind == EntryKind.DEPOSIT:
+    if kind in PREPAID_KINDS:
         return PaidChannel.PREPAID
     if kind != EntryKind.PAYMENT:
         return PaidChannel.OTHER
@@ -85,14 +89,14 @@ def filter_channel(queryset, channel):
         return queryset
     payment = Q(paid_kind=EntryKind.PAYMENT)
     if channel == PaidChannel.PREPAID:
-        return queryset.filter(paid_kind=EntryKind.DEPOSIT)
+        return queryset.filter(paid_kind__in=PREPAID_KINDS)
     if channel == PaidChannel.BANK:
         return queryset.filter(payment, paid_channel="bank")
     if channel == PaidChannel.MOBILE:
         return queryset.filter(payment, paid_channel__in=MOBILE_CHANNELS)
     if channel == PaidChannel.COUNTER:
         return queryset.filter(payment, paid_channel="")
-    return queryset.exclude(paid_kind__in=(EntryKind.DEPOSIT, EntryKind.PAYMENT)) | queryset.filter(
+    return queryset.exclude(paid_kind__in=(*PREPAID_KINDS, EntryKind.PAYMENT)) | queryset.filter(
         payment
     ).exclude(paid_channel__in=("", "bank", *MOBILE_CHANNELS))
 

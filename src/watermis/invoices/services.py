@@ -474,7 +474,7 @@ def issue_invoice(
         )
     now = now or timezone.now()
     if balance_after is None and len(customer_ids) == 1:
-        balance_after = max(ledger.balance_of(customer.pk), ZERO)
+        balance_after = ledger.prepaid_of(customer.pk)
     seller_name, seller_tax_id = _seller()
     if payment is not None:
         origin = Origin.PAYMENT

@@ -126,6 +126,13 @@ SUPERVISE_COUNTER = [
     "payments.pay_other_zone",
     "payments.view_waiverlimit",
 ]
+VIEW_DEPOSITS = [
+    "payments.view_deposit",
+    "payments.view_transferrun",
+    "payments.view_deposittransfer",
+]
+TAKE_DEPOSITS = [*VIEW_DEPOSITS, "payments.take_deposit"]
+WORK_DEPOSITS = [*VIEW_DEPOSITS, "payments.run_transfer", "payments.undo_transfer"]
 
 ROLE_PERMISSIONS = {
     ADMIN: "__all__",
@@ -157,6 +164,8 @@ ROLE_PERMISSIONS = {
         *WORK_BANK_COLLECTION,
         *MANAGE_BANKS,
         *SUPERVISE_COUNTER,
+        *WORK_DEPOSITS,
+        "payments.correct_any_deposit",
     ],
     CLERK: [
         *VIEW_ORG,
@@ -174,6 +183,7 @@ ROLE_PERMISSIONS = {
         *WALKING_COLLECTION,
         *WORK_BANK_COLLECTION,
         *VIEW_COUNTER,
+        *WORK_DEPOSITS,
     ],
     CASHIER: [
         "org.view_company",
@@ -185,6 +195,7 @@ ROLE_PERMISSIONS = {
         *PRINT_NOTICES,
         *ISSUE_INVOICES,
         *TAKE_PAYMENTS,
+        *TAKE_DEPOSITS,
     ],
     READER: [
         "org.view_company",

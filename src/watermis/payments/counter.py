@@ -149,11 +149,11 @@ def home_zone_id(actor):
     return unit.zone_id if unit is not None else None
 
 
-def counter_customers(actor):
-    """The customers ``actor`` may serve at the counter: those of their own zone, or of every
-    zone with ``payments.pay_other_zone`` (F1.2)."""
+def counter_customers(actor, perm="payments.take_payment"):
+    """The customers ``actor`` may serve at the counter (taking money under ``perm``): those
+    of their own zone, or of every zone with ``payments.pay_other_zone`` (F1.2)."""
     customers = Customer.objects.all()
-    if not actor.has_perm("payments.take_payment") or not actor.has_perm("customers.view_customer"):
+    if not actor.has_perm(perm) or not actor.has_perm("customers.view_customer"):
         return customers.none()
     if actor.has_perm("payments.pay_other_zone"):
         return customers
@@ -168,6 +168,12 @@ def serve_problem(actor, customer):
     """Why ``actor`` may not take a payment for ``customer`` (None: they may)."""
     if not actor.has_perm("payments.take_payment"):
         return _("You do not have permission to take payments.")
+    return zone_problem(actor, customer)
+
+
+def zone_problem(actor, customer):
+    """Why ``actor`` may not take money for ``customer`` at their counter (None: they may):
+    a customer of another zone needs ``payments.pay_other_zone`` (F1.2)."""
     if actor.has_perm("payments.pay_other_zone"):
         return None
     home = home_zone_id(actor)
@@ -615,8 +621,10 @@ def take_payment(actor, tender, now=None, rules=None):
             "No bill is paid in full yet: the invoice is issued when the rest is paid."
         )
     else:
-        balance_before = max(account.balance, ZERO)
-        balance_after = max(account.balance + amount + kept + waiver - _fees(lines), ZERO)
+        deposit = max(account.deposit, ZERO)  # the prepaid balance: deposit and open credit
+        balance_before = deposit + max(account.balance, ZERO)
+        after = account.balance + amount + kept + waiver - _fees(lines)
+        balance_after = deposit + max(after, ZERO)
         try:
             invoice = invoice_services.issue_invoice(
                 actor,

@@ -76,6 +76,7 @@ class ParamSpec:
 
 GROUP_BILLING = _("Billing and late fees")
 GROUP_COUNTER = _("Counter and collection")
+GROUP_DEPOSIT = _("Prepaid deposits")
 GROUP_READING = _("Meter reading")
 GROUP_SECURITY = _("Security")
 
@@ -232,6 +233,54 @@ SPECS = [
             "Yes: a payment pays each bill's late fee, then its principal, oldest bill first. "
             "No: the principal of every chosen bill first (oldest first), then the late fees."
         ),
+    ),
+    ParamSpec(
+        "deposits.partial_cover",
+        _("Deposit transfer pays part of a bill"),
+        "bool",
+        False,
+        GROUP_DEPOSIT,
+        help=_(
+            "No: a transfer pays a bill only when the deposit covers all that is open on it "
+            "(oldest bill first, stopping at the first one it cannot cover). Yes: what is "
+            "left of the deposit pays part of the next bill."
+        ),
+    ),
+    ParamSpec(
+        "deposits.overdraft_limit",
+        _("Deposit overdraft allowed"),
+        "decimal",
+        Decimal("0.00"),
+        GROUP_DEPOSIT,
+        help=_(
+            "How far below zero a customer's deposit may go when a transfer pays bills or a "
+            "deposit is corrected; 0: a deposit never goes negative."
+        ),
+        unit=_("yuan"),
+        minimum=Decimal("0"),
+        maximum=Decimal("100000"),
+    ),
+    ParamSpec(
+        "deposits.transfer_after_bill_run",
+        _("Transfer deposits right after a bill run"),
+        "bool",
+        True,
+        GROUP_DEPOSIT,
+        help=_(
+            "Yes: each book of a bill run pays its new bills from the customers' deposits "
+            "in the same transaction. No: deposits pay bills only when a transfer is run."
+        ),
+    ),
+    ParamSpec(
+        "deposits.max_amount",
+        _("Largest single deposit"),
+        "decimal",
+        Decimal("50000.00"),
+        GROUP_DEPOSIT,
+        help=_("A larger amount is refused as a likely typing mistake."),
+        unit=_("yuan"),
+        minimum=Decimal("1"),
+        maximum=Decimal("10000000"),
     ),
     ParamSpec(
         "login.max_failures",

@@ -1,5 +1,6 @@
 """Payments tables, one module per sub-domain: counter.py (counter payments, late-fee
-waivers), bank.py (bank collection batches and files), collection.py (walking collection)."""
+waivers), bank.py (bank collection batches and files), collection.py (walking collection),
+deposit.py (prepaid deposits and their transfers)."""
 
 from .bank import (  # noqa: F401
     Bank,
@@ -20,4 +21,13 @@ from .counter import (  # noqa: F401
     CounterPaymentLine,
     LateFeeWaiver,
     WaiverLimit,
+)
+from .deposit import (  # noqa: F401
+    Deposit,
+    DepositChannel,
+    DepositCorrection,
+    DepositTransfer,
+    TransferRun,
+    TransferTrigger,
+    TransferUndo,
 )
