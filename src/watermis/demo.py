@@ -15,7 +15,7 @@ from watermis.documents import demo as documents_demo
 from watermis.invoices import demo as invoices_demo
 from watermis.org import demo as org_demo
 from watermis.org.models import Company, Operator
-from watermis.payments import bank_demo, collection_demo
+from watermis.payments import bank_demo, collection_demo, deposit_demo
 from watermis.payments import demo as payments_demo
 from watermis.readings import demo as readings_demo
 from watermis.tariffs import demo as tariffs_demo
@@ -58,6 +58,7 @@ def build_demo(seed=2026, staff_per_unit=8, customers=DEFAULT_CUSTOMERS, progres
         if customers <= READINGS_UP_TO:
             built["counter_data"] = payments_demo.build(random.Random(seed + 9), today=today)
             built["bank_data"] = bank_demo.build(random.Random(seed + 8), today=today)
+            built["deposit_data"] = deposit_demo.build(random.Random(seed + 10), today=today)
     return built
 
 

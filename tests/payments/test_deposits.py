@@ -329,3 +329,29 @@ def test_runs_are_listed_with_who_started_them(town, bills, cashier, manager):
     assert TransferRun.objects.get().started_by == manager
     assert AuditEntry.objects.filter(verb="start_deposit_transfer").count() == 1
     assert run.trigger == TransferTrigger.MANUAL
+
+
+def test_the_account_page_shows_the_deposit_and_each_pots_running_balance(
+    zhang, cashier, manager, client
+):
+    from django.urls import reverse
+
+    customer, _bills = zhang
+    deposits.take_deposit(cashier, customer, "100", now=NOW)
+    transfer(manager)  # 132.00 owed: 40 + 44 paid from the deposit
+    client.force_login(manager)
+    page = client.get(reverse("billing:account_detail", args=[customer.pk])).content.decode()
+    assert 'data-deposit="16.00"' in page
+    assert 'data-balance="-48.00"' in page
+    entries = dict(deposits_running(customer))
+    assert entries["deposit"] == D("100.00") and entries["transfer_out"] == D("16.00")
+    assert entries["transfer_in"] == D("-48.00")
+
+
+def deposits_running(customer):
+    from watermis.billing.bill_views import running_balance
+
+    rows = running_balance(LedgerEntry.objects.filter(customer=customer)).order_by(
+        "posted_at", "id"
+    )
+    return [(row.kind, row.running_balance) for row in rows]

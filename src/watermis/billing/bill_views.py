@@ -41,8 +41,9 @@ from .bill_tables import (
     related,
 )
 from .bills import open_bills, status_label, with_status
-from .ledger import balance_of, open_entries
+from .ledger import balance_of, deposit_of, open_entries
 from .models import (
+    IN_DEPOSIT,
     Allocation,
     Bill,
     BillKind,
@@ -510,17 +511,19 @@ class BillDetailView(ScopedViewMixin, TemplateView):
 
 
 def running_balance(queryset):
-    """Entries annotated with ``running_balance``: the account's balance after each entry,
-    in posting order (a window function, so any page of any sort order is right)."""
+    """Entries annotated with ``running_balance``: the balance of the entry's pot (the bill
+    account, or the prepaid deposit) after each entry, in posting order (a window function,
+    so any page of any sort order is right)."""
     signed = Case(
         When(direction=Direction.CREDIT, then=F("amount")),
         default=Value(ZERO) - F("amount"),
         output_field=MONEY,
     )
+    pot = Case(When(IN_DEPOSIT, then=Value(1)), default=Value(0))
     return queryset.annotate(
         running_balance=Window(
             Sum(signed),
-            partition_by=[F("customer_id")],
+            partition_by=[F("customer_id"), pot],
             order_by=[F("posted_at").asc(), F("id").asc()],
             output_field=MONEY,
         )
@@ -590,6 +593,7 @@ class AccountDetailView(PermissionMixin, TemplateView):
         for bill in bills:
             with_money(bill).status_text = status_label(bill.status)
         balance = balance_of(customer.pk)
+        deposit = deposit_of(customer.pk)
         others = []
         if balance < 0 and user.has_perm("billing.view_ledgerentry"):
             others = other_open_debits(customer.pk, {b.entry_id for b in bills})
@@ -599,6 +603,7 @@ class AccountDetailView(PermissionMixin, TemplateView):
             balance=balance,
             credit=balance if balance > 0 else ZERO,
             arrears=-balance if balance < 0 else ZERO,
+            deposit=deposit,
             open_bills=bills,
             open_total=sum((b.open_amount for b in bills), ZERO),
             other_debits=others,

@@ -68,6 +68,8 @@ class EntryKind(models.TextChoices):
 
 
 DEPOSIT_POT = (EntryKind.DEPOSIT, EntryKind.TRANSFER_OUT)
+# An entry of the prepaid deposit: a deposit, a transfer out, or the reversal of one.
+IN_DEPOSIT = Q(kind__in=DEPOSIT_POT) | Q(kind=EntryKind.REVERSAL, reverses__kind__in=DEPOSIT_POT)
 DEBIT_KINDS = (EntryKind.BILL, EntryKind.LATE_FEE, EntryKind.REFUND, EntryKind.TRANSFER_OUT)
 CREDIT_KINDS = (
     EntryKind.PAYMENT,
@@ -686,6 +688,9 @@ class MonthEnd(models.Model):
     collected = models.DecimalField(_("collected"), max_digits=16, decimal_places=2, default=0)
     arrears = models.DecimalField(_("arrears carried"), max_digits=16, decimal_places=2, default=0)
     credit = models.DecimalField(_("credit carried"), max_digits=16, decimal_places=2, default=0)
+    deposits = models.DecimalField(
+        _("prepaid deposits carried"), max_digits=16, decimal_places=2, default=0
+    )
     note = models.CharField(_("note"), max_length=200, blank=True)
 
     objects = ScopedManager()

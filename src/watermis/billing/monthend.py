@@ -121,6 +121,7 @@ def month_figures(zone, month):
     balances = Account.objects.filter(zone=zone).aggregate(
         arrears=Sum("balance", filter=Q(balance__lt=0)),
         credit=Sum("balance", filter=Q(balance__gt=0)),
+        deposits=Sum("deposit"),
     )
     return {
         "bills": bills["n"] or 0,
@@ -128,6 +129,7 @@ def month_figures(zone, month):
         "collected": collected["total"] or ZERO,
         "arrears": -(balances["arrears"] or ZERO),
         "credit": balances["credit"] or ZERO,
+        "deposits": balances["deposits"] or ZERO,
     }
 
 

@@ -49,6 +49,7 @@ class MonthEndTable(tables.Table):
             "collected",
             "arrears",
             "credit",
+            "deposits",
             "closed_by",
             "closed_at",
             "note",

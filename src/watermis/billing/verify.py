@@ -13,6 +13,7 @@ from django.db.models.functions import Round
 
 from .models import (
     DEPOSIT_POT,
+    IN_DEPOSIT,
     Account,
     Allocation,
     Direction,
@@ -31,10 +32,6 @@ SIGNED = Case(
 def _fen(value):
     """SQLite keeps decimals as binary floats, so its sums carry float noise: compare to the fen."""
     return Decimal(value).quantize(ZERO)
-
-
-# An entry of the prepaid deposit: a deposit, a transfer out, or the reversal of one.
-IN_DEPOSIT = Q(kind__in=DEPOSIT_POT) | Q(kind=EntryKind.REVERSAL, reverses__kind__in=DEPOSIT_POT)
 
 
 def _account_problems(limit):
