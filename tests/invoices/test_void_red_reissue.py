@@ -271,3 +271,25 @@ def test_batch_reissue_checks_the_stock(manager, cashier2, kinds, town):
     with pytest.raises(ValidationError, match="2 invoices are to print but you hold 1"):
         services.reissue_batch(cashier2, kinds["water"])
     assert not Invoice.objects.exists()
+
+
+@pytest.mark.postgres
+def test_a_batch_locks_every_account_at_once_in_key_order(cashier, kinds, town, stocks):
+    """A batch of several customers takes their account locks in one statement, in
+    primary-key order, before issuing: it cannot deadlock with a counter or another batch
+    locking the same accounts one by one."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    zhang, li, wang, _zhao = town["customers"]
+    bills = [make_bill(c, MONTHS[0], "5", items=town) for c in (wang, zhang, li)]
+    for bill in bills:
+        pay(bill, "bank")
+    with CaptureQueriesContext(connection) as queries:
+        services.reissue_invoices(cashier, kinds["water"], bills)
+    locks = [
+        q["sql"] for q in queries if "FOR UPDATE" in q["sql"] and "billing_account" in q["sql"]
+    ]
+    first = locks[0]
+    assert all(str(c.pk) in first for c in (zhang, li, wang)), first
+    assert "ORDER BY" in first

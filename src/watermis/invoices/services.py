@@ -631,6 +631,8 @@ def issue_collection_invoices(actor, kind, books, now=None):
             _("The chosen books have no unpaid bill without an invoice of this kind.")
         )
     _check_enough_numbers(actor, kind, len(groups))
+    # every account at once, in primary-key order: a batch never deadlocks with a counter
+    ledger.lock_accounts([customer.pk for customer, _bills in groups])
     invoices = [
         issue_invoice(actor, kind, bills, before_payment=True, now=now) for _c, bills in groups
     ]
@@ -675,6 +677,8 @@ def reissue_invoices(actor, kind, bills, *, buyer=None, remark="", now=None):
     if not groups:
         raise ValidationError({"bills": _("Choose at least one bill to invoice.")})
     _check_enough_numbers(actor, kind, len(groups))
+    # every account at once, in primary-key order: a batch never deadlocks with a counter
+    ledger.lock_accounts(list(groups))
     invoices = [
         issue_invoice(actor, kind, group, buyer=buyer, remark=remark, now=now)
         for group in groups.values()
