@@ -248,7 +248,9 @@ def test_bulk_payments_pay_whole_open_bills_and_move_balances(customer, admin):
     row = (bill.pk, customer.pk, customer.zone_id, D("52.00"), DAY, posted_at, None, "")
     with pytest.raises(ValidationError, match="whole open amount"):
         ledger.pay_in_bulk([(*row[:3], D("50.00"), *row[4:])], "缴费")
-    assert ledger.pay_in_bulk([row], "缴费") == 1
+    [entry_id] = ledger.pay_in_bulk([(*row, "BANK-1/7")], "缴费")
+    entry = LedgerEntry.objects.get(pk=entry_id)
+    assert (entry.kind, entry.amount, entry.external_key) == ("payment", D("52.00"), "BANK-1/7")
     assert paid(bill) == D("52.00") and paid(other) == 0
     assert ledger.balance_of(customer.pk) == D("-48.50")
     with pytest.raises(ValidationError, match="whole open amount"):

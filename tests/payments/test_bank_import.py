@@ -53,7 +53,9 @@ def test_paid_lines_post_to_the_ledger_and_failed_lines_release_their_bills(
     assert payment.kind == EntryKind.PAYMENT and payment.channel == "bank"
     assert payment.amount == D("35.50") and payment.business_date == TODAY
     assert payment.reason == "Bank deduction, batch ICBC20261124001"
+    assert payment.external_key == "ICBC20261124001/1"  # posted in bulk, keyed as singly
     assert payment.allocations_out.get().debit_id == bills["zhang_aug"].entry_id
+    assert LedgerEntry.objects.get(pk=lines[4].entry_id).external_key == "ICBC20261124001/4"
     assert ledger.balance_of(bank_town["zhang"].pk) == D("0.00")
     assert ledger.balance_of(bank_town["li"].pk) == D("-28.00")
     icbc_batch.refresh_from_db()

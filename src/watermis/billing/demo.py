@@ -76,7 +76,7 @@ def _payments(rng, today):
             datetime.datetime.combine(day, datetime.time(9 + rng.randint(0, 8), rng.randint(0, 59)))
         )
         paying.append((entry_id, customer_id, zone_id, amount, day, posted_at, month, channel))
-    return ledger.pay_in_bulk(paying, _("Payment"))
+    return len(ledger.pay_in_bulk(paying, _("Payment")))
 
 
 def _month_ends():

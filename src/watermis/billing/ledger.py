@@ -434,9 +434,11 @@ def prepaid_of(customer_id):
 def pay_in_bulk(payments, reason):
     """Post many payments at once, each paying exactly one whole open debit (the demo's
     history; bulk intake). ``payments``: (debit entry id, customer id, zone id, amount,
-    business date, posted at, billing month, channel). Runs in the caller's transaction."""
+    business date, posted at, billing month, channel[, external key]). Runs in the
+    caller's transaction. Returns the new payment entries' ids, in the order of
+    ``payments``."""
     if not payments:
-        return 0
+        return []
     debits = {p[0] for p in payments}
     used = dict(
         bulk.filter_ids(Allocation.objects.all(), "debit_id", debits)
@@ -460,15 +462,15 @@ def pay_in_bulk(payments, reason):
     entry_ids = iter(bulk.reserve_ids(LedgerEntry, len(payments)))
     allocation_ids = iter(bulk.reserve_ids(Allocation, len(payments)))
     entries, allocations = [], []
-    for debit_id, customer_id, zone_id, amount, day, posted_at, month, channel in payments:
+    for debit_id, customer_id, zone_id, amount, day, posted_at, month, channel, *key in payments:
         entry_id = next(entry_ids)
         entries.append(
             (entry_id, customer_id, zone_id, EntryKind.PAYMENT.value, Direction.CREDIT.value)
-            + (amount, posted_at, day, month, None, None, reason, None, channel, "")
+            + (amount, posted_at, day, month, None, None, reason, None, channel, "".join(key))
         )
         allocations.append((next(allocation_ids), entry_id, debit_id, amount, entry_id))
         balances[customer_id] += amount
     bulk.write_rows(LedgerEntry._meta.db_table, ENTRY_COLUMNS, entries)
     bulk.write_rows(Allocation._meta.db_table, ALLOCATION_COLUMNS, allocations)
     bulk.update_column(Account._meta.db_table, "balance", balances.items(), key="customer_id")
-    return len(entries)
+    return [row[0] for row in entries]

@@ -540,6 +540,11 @@ def _check_records(batch, totals, records):
     return answers, errors
 
 
+def line_key(batch, seq):
+    """The idempotency key of the payment of a batch's line (``channel`` "bank")."""
+    return f"{batch.number}/{seq}"
+
+
 def _post_paid(actor, batch, answers, business_date, now):
     """Post the new paid answers to the ledger; sets each answer's ``entry_id``. Returns
     (posted in bulk, [seq posted one by one])."""
@@ -574,32 +579,16 @@ def _post_paid(actor, batch, answers, business_date, now):
             in_bulk.append(answer)
         else:
             singly.append(answer)
-    ledger.pay_in_bulk(
+    posted = ledger.pay_in_bulk(
         [
             (bills[a.line.bill_id][0], a.line.customer_id, zones[a.line.customer_id])
-            + (a.line.amount, business_date, now, period, CHANNEL)
+            + (a.line.amount, business_date, now, period, CHANNEL, line_key(batch, a.line.seq))
             for a in in_bulk
         ],
         reason,
     )
-    if in_bulk:
-        # pay_in_bulk returns no ids: each line's payment is the bank credit of this batch
-        # allocated to its bill (one join over the batch's lines; lines still "sent").
-        made = dict(
-            Allocation.objects.filter(
-                made_by_id=F("credit_id"),
-                credit__kind=EntryKind.PAYMENT,
-                credit__channel=CHANNEL,
-                credit__external_key="",
-                credit__reason=reason,
-                debit__bill__bank_lines__batch=batch,
-                debit__bill__bank_lines__state=LineState.SENT,
-            )
-            .values_list("debit__bill__bank_lines__id", "credit_id")
-            .iterator(10000)
-        )
-        for answer in in_bulk:
-            answer.entry_id = made[answer.line.id]
+    for answer, entry_id in zip(in_bulk, posted, strict=True):
+        answer.entry_id = entry_id
     customers = {
         c.pk: c for c in Customer.objects.filter(pk__in={a.line.customer_id for a in singly})
     }
@@ -617,7 +606,7 @@ def _post_paid(actor, batch, answers, business_date, now):
             reason=_("%(reason)s, line %(seq)s") % {"reason": reason, "seq": answer.line.seq},
             period=period,
             channel=CHANNEL,
-            external_key=f"{batch.number}/{answer.line.seq}",
+            external_key=line_key(batch, answer.line.seq),
             settle=settle,
             now=now,
         )
