@@ -16,9 +16,9 @@ The flow, each step one transaction, journaled inside it:
    sent, a result contradicting one imported before, totals that do not add up) refuses
    the whole file with every problem listed (:class:`BankFileRefused`); nothing is written.
    Otherwise the paid lines are posted to the ledger as ``payment`` credits on channel
-   ``bank`` — set-based through ``ledger.pay_in_bulk`` when the bill's open amount is
-   still what was sent, else one by one through ``ledger.post_entry`` with the external key
-   ``<batch>/<seq>`` (the money still arrived: it settles what is open of the bill, then
+   ``bank``, each with the external key ``<batch>/<seq>`` — set-based through
+   ``ledger.pay_in_bulk`` when the bill's open amount is still what was sent, else one by
+   one through ``ledger.post_entry`` (the money still arrived: it settles what is open of the bill, then
    the oldest debts, the rest stays as credit) — and the failed lines release their bills.
    Lines already answered are not posted again: the batch row is locked and only lines
    still ``sent`` move, so a file imported twice posts nothing the second time.
