@@ -177,6 +177,19 @@ def test_voiding_an_einvoice_offsets_it_in_full(cashier, kinds, paid_bill):
     assert again.amount == D("30.00")
 
 
+def test_a_full_offset_repeats_the_original_lines_even_after_a_tax_code_changed(
+    cashier, kinds, paid_bill
+):
+    from watermis.invoices.models import ItemTaxCode
+
+    invoice = services.issue_invoice(cashier, kinds["einvoice"], [paid_bill])
+    before = list(invoice.lines.order_by("position").values_list("tax_code", "amount", "tax"))
+    ItemTaxCode.objects.update(tax_code="9999999999999999999")  # the codes changed since
+    red = services.void_invoice(cashier, invoice, "开错抬头")
+    after = list(red.lines.order_by("position").values_list("tax_code", "amount", "tax"))
+    assert after == [(code, -amount, -tax) for code, amount, tax in before]
+
+
 def test_partial_red_einvoice(org, manager, cashier, kinds, paid_bill):
     invoice = services.issue_invoice(cashier, kinds["einvoice"], [paid_bill])
     clerk = make_operator(org, "clerk_r", CLERK)

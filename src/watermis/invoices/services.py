@@ -49,7 +49,7 @@ from watermis.documents.sources import customers_in_route_order, operator_name
 from watermis.org.models import Company
 
 from . import einvoice, numbering
-from .contents import bill_parts, rate_label, tax_lines
+from .contents import TaxLine, bill_parts, rate_label, tax_lines
 from .models import (
     BuyerType,
     Invoice,
@@ -814,18 +814,33 @@ def _red_invoice(actor, original, rows, lines, reason, now, live=True):
     return _save(red, lines, rows, actor, reason)
 
 
+def _negated_lines(invoice):
+    """The tax lines of ``invoice`` as it was issued, each negated: a red invoice offsetting
+    it in full repeats its goods, codes, rates and tax exactly (today's tax codes or rates
+    may differ from the day it was issued)."""
+    return [
+        TaxLine(
+            item=line.item,
+            kind="",
+            tier=line.tier,
+            unit_price=line.unit_price,
+            quantity=-line.quantity if line.quantity is not None else None,
+            amount=-line.amount,
+            name=line.name,
+            tax_code=line.tax_code,
+            unit=line.unit,
+            treatment=line.tax_treatment,
+            rate=line.tax_rate,
+            net=-line.net,
+            tax=-line.tax,
+        )
+        for line in invoice.lines.select_related("item").order_by("position")
+    ]
+
+
 def _offset_in_full(actor, invoice, reason, now):
-    rows = list(invoice.bill_rows.select_related("bill"))
-    split = bill_parts([row.bill for row in rows])
-    bill_lines = []
-    for row in rows:
-        bill_lines.extend(split[row.bill_id].lines[row.part])
-    codes = ItemTaxCode.objects.in_bulk({line.item_id for line in bill_lines}, field_name="item_id")
-    lines = tax_lines(bill_lines, codes)
-    for line in lines:
-        line.amount, line.net, line.tax = -line.amount, -line.net, -line.tax
-        if line.quantity is not None:
-            line.quantity = -line.quantity
+    rows = list(invoice.bill_rows.all())
+    lines = _negated_lines(invoice)
     negated = [InvoiceBill(bill_id=row.bill_id, part=row.part, amount=-row.amount) for row in rows]
     _release(invoice)
     red = _red_invoice(actor, invoice, negated, lines, reason, now, live=False)
