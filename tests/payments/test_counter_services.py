@@ -418,7 +418,7 @@ def test_query_budget_of_a_payment(zhang, cashier, stocks, kinds, django_assert_
         counter.take_payment(cashier, tender, now=NOW, rules=rules)
     tender = screen(customer, [oct_], tendered=D("100"), invoice_kind=kinds["water"])
     # the invoice (issue_invoice: checks, number, lines, journal) is most of it
-    with django_assert_max_num_queries(53):
+    with django_assert_max_num_queries(36):
         counter.take_payment(cashier, tender, now=NOW, rules=rules)
 
 

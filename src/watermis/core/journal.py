@@ -153,9 +153,16 @@ def record_many(entries, batch_size=2000):
     return AuditEntry.objects.bulk_create(entries, batch_size=batch_size)
 
 
-def create_object(obj, reason="", m2m=None, actor=None):
-    """Save a new object and journal it. ``m2m`` maps field names to values to set."""
-    obj.full_clean()
+def create_object(obj, reason="", m2m=None, actor=None, checked=False):
+    """Save a new object and journal it. ``m2m`` maps field names to values to set.
+
+    ``checked``: the service built ``obj`` from rows it read (and locked) itself, so only
+    its own fields are validated here; references, unique fields and constraints are left
+    to the database (``full_clean`` reads each of them again: a query apiece)."""
+    if checked:
+        obj.clean_fields(exclude=[f.name for f in obj._meta.concrete_fields if f.is_relation])
+    else:
+        obj.full_clean()
     obj.save(force_insert=True)
     for name, values in (m2m or {}).items():
         getattr(obj, name).set(values)

@@ -264,7 +264,11 @@ def _save(invoice, lines, rows, actor, reason):
     journal entry's reason lists the bills and parts)."""
     covered = ", ".join(f"#{row.bill_id} {row.part} {row.amount}" for row in rows)
     summary = _("Bills: %(bills)s") % {"bills": covered}
-    journal.create_object(invoice, f"{reason} ({summary})" if reason else summary, actor=actor)
+    # the invoice is built from the kind, stock, bills and customer read under their locks;
+    # its number is unique by the stock's lock and a database constraint
+    journal.create_object(
+        invoice, f"{reason} ({summary})" if reason else summary, actor=actor, checked=True
+    )
     InvoiceLine.objects.bulk_create(
         [
             InvoiceLine(
