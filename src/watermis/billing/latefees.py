@@ -33,7 +33,7 @@ from watermis.core.models import AuditAction
 from watermis.core.money import FEN, round_fen
 from watermis.core.scoping import ensure_in_scope
 from watermis.customers.models import Customer, PaymentMethod
-from watermis.system.params import get_param
+from watermis.system.params import get_params
 
 from . import ledger
 from .bills import open_bills
@@ -73,14 +73,27 @@ class LateFeeRules:
         if self.daily_rate < 0 or self.grace_days < 0:
             raise ValueError("the daily rate and the grace days cannot be negative")
 
+    PARAMS = (
+        "late_fee.daily_rate",
+        "late_fee.grace_days",
+        "late_fee.cap_principal",
+        "late_fee.rounding",
+    )
+
     @classmethod
     def from_params(cls):
         """The rules as the administrator set them (system parameters ``late_fee.*``)."""
+        return cls.from_values(get_params(*cls.PARAMS))
+
+    @classmethod
+    def from_values(cls, values):
+        """The rules from ``get_params`` values that include :attr:`PARAMS` (a caller reading
+        more parameters in the same query)."""
         return cls(
-            daily_rate=get_param("late_fee.daily_rate"),
-            grace_days=get_param("late_fee.grace_days"),
-            cap_principal=get_param("late_fee.cap_principal"),
-            rounding=get_param("late_fee.rounding"),
+            daily_rate=values["late_fee.daily_rate"],
+            grace_days=values["late_fee.grace_days"],
+            cap_principal=values["late_fee.cap_principal"],
+            rounding=values["late_fee.rounding"],
         )
 
 

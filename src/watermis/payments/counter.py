@@ -87,21 +87,13 @@ class CounterRules:
     @classmethod
     def from_params(cls):
         values = get_params(
-            "late_fee.daily_rate",
-            "late_fee.grace_days",
-            "late_fee.cap_principal",
-            "late_fee.rounding",
+            *latefees.LateFeeRules.PARAMS,
             "counter.late_fee_first",
             "counter.small_change_limit",
             "counter.waiver_limit",
         )
         return cls(
-            late_fee=latefees.LateFeeRules(
-                daily_rate=values["late_fee.daily_rate"],
-                grace_days=values["late_fee.grace_days"],
-                cap_principal=values["late_fee.cap_principal"],
-                rounding=values["late_fee.rounding"],
-            ),
+            late_fee=latefees.LateFeeRules.from_values(values),
             late_fee_first=values["counter.late_fee_first"],
             small_change_limit=values["counter.small_change_limit"],
             waiver_limit=values["counter.waiver_limit"],
