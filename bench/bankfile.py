@@ -16,35 +16,13 @@ import datetime
 import sys
 from decimal import Decimal
 
-from _common import arguments, bench_database, machine, timer
+from _common import arguments, bench_database, bench_zone, copy_rows, machine, timer
 
 args = arguments(100_000, __doc__)
 sys.argv = sys.argv[:1]
 PER_BOOK = 2000
 MONTH = datetime.date(2026, 10, 1)
 TODAY = datetime.date(2026, 11, 24)
-
-
-def insert(model, columns, rows):
-    """COPY ``rows`` (``columns`` given, every other column its field's default) in chunks."""
-    from django.utils import timezone
-
-    from watermis.core import bulk
-
-    rest = [f for f in model._meta.concrete_fields if f.column not in columns]
-    now = timezone.now()
-    defaults = []
-    for f in rest:
-        value = now if getattr(f, "auto_now", False) else f.get_default()
-        defaults.append(getattr(value, "value", value))
-    names = [*columns, *(f.column for f in rest)]
-    batch = []
-    for row in rows:
-        batch.append((*row, *defaults))
-        if len(batch) >= 50_000:
-            bulk.write_rows(model._meta.db_table, names, batch)
-            batch = []
-    bulk.write_rows(model._meta.db_table, names, batch)
 
 
 with bench_database() as vendor:
@@ -59,8 +37,6 @@ with bench_database() as vendor:
     from watermis.billing.verify import verify_books
     from watermis.core.journal import audit_context
     from watermis.customers.models import Area, Book, Customer
-    from watermis.org.models import BusinessUnit, Operator, Zone
-    from watermis.org.roles import CLERK, ensure_standard_roles
     from watermis.payments import bank
     from watermis.payments.bank_demo import BANKS
     from watermis.payments.models import BankBatchLine, LineState
@@ -70,13 +46,7 @@ with bench_database() as vendor:
     n = args.size
     now = timezone.now()
     with timer() as setup, transaction.atomic():
-        zone = Zone.objects.create(code="B", name="测试区", kind="urban")
-        unit = BusinessUnit.objects.create(code="B01", name="测试营业厅", zone=zone)
-        roles = ensure_standard_roles()
-        clerk = Operator(username="clerk", name="clerk", unit=unit)
-        clerk.set_password("Water2026")
-        clerk.save()
-        clerk.groups.add(roles[CLERK])
+        zone, clerk = bench_zone("B")
         category = WaterCategory.objects.create(
             code="RES", name="居民", kind=CategoryKind.RESIDENTIAL
         )
@@ -85,7 +55,7 @@ with bench_database() as vendor:
             [Book(code=f"B{b:05d}", name=f"册{b}", area=area) for b in range(-(-n // PER_BOOK))]
         )
         amounts = [Decimal(rng.randint(1500, 30000)) / 100 for _ in range(n)]
-        insert(
+        copy_rows(
             Customer,
             ["id", "account_no", "name", "name_initials", "address", "zone_id", "book_id"]
             + ["route_order", "category_id", "household_size", "opened_on", "payment_method"]
@@ -99,7 +69,7 @@ with bench_database() as vendor:
             ),
         )
         issued = MONTH.replace(day=25)
-        insert(
+        copy_rows(
             LedgerEntry,
             ["id", "customer_id", "zone_id", "kind", "direction", "amount", "posted_at"]
             + ["business_date", "period", "reason", "channel", "external_key"],
@@ -109,7 +79,7 @@ with bench_database() as vendor:
                 for i in range(n)
             ),
         )
-        insert(
+        copy_rows(
             Bill,
             ["id", "customer_id", "zone_id", "book_id", "month", "period_start", "period_end"]
             + ["read_volume", "volume", "amount", "issued_on", "due_on", "entry_id"],
@@ -120,7 +90,7 @@ with bench_database() as vendor:
                 for i in range(n)
             ),
         )
-        insert(
+        copy_rows(
             Account,
             ["customer_id", "zone_id", "balance", "updated_at"],
             ((i + 1, zone.pk, -amounts[i], now) for i in range(n)),

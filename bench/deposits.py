@@ -15,35 +15,13 @@ import datetime
 import sys
 from decimal import Decimal
 
-from _common import arguments, bench_database, machine, timer
+from _common import arguments, bench_database, bench_zone, copy_rows, machine, timer
 
 args = arguments(100_000, __doc__)
 sys.argv = sys.argv[:1]
 PER_BOOK = 2000
 MONTHS = (datetime.date(2026, 9, 1), datetime.date(2026, 10, 1))
 TODAY = datetime.date(2026, 11, 24)
-
-
-def insert(model, columns, rows):
-    """COPY ``rows`` (``columns`` given, every other column its field's default) in chunks."""
-    from django.utils import timezone
-
-    from watermis.core import bulk
-
-    rest = [f for f in model._meta.concrete_fields if f.column not in columns]
-    now = timezone.now()
-    defaults = []
-    for f in rest:
-        value = now if getattr(f, "auto_now", False) else f.get_default()
-        defaults.append(getattr(value, "value", value))
-    names = [*columns, *(f.column for f in rest)]
-    batch = []
-    for row in rows:
-        batch.append((*row, *defaults))
-        if len(batch) >= 50_000:
-            bulk.write_rows(model._meta.db_table, names, batch)
-            batch = []
-    bulk.write_rows(model._meta.db_table, names, batch)
 
 
 with bench_database() as vendor:
@@ -58,8 +36,6 @@ with bench_database() as vendor:
     from watermis.billing.verify import verify_books
     from watermis.core.journal import audit_context
     from watermis.customers.models import Area, Book, Customer
-    from watermis.org.models import BusinessUnit, Operator, Zone
-    from watermis.org.roles import CLERK, ensure_standard_roles
     from watermis.payments import deposits
     from watermis.payments.models import DepositTransfer
     from watermis.tariffs.models import CategoryKind, WaterCategory
@@ -68,13 +44,7 @@ with bench_database() as vendor:
     n = args.size
     now = timezone.now()
     with timer() as setup, transaction.atomic():
-        zone = Zone.objects.create(code="D", name="测试区", kind="urban")
-        unit = BusinessUnit.objects.create(code="D01", name="测试营业厅", zone=zone)
-        roles = ensure_standard_roles()
-        clerk = Operator(username="clerk", name="clerk", unit=unit)
-        clerk.set_password("Water2026")
-        clerk.save()
-        clerk.groups.add(roles[CLERK])
+        zone, clerk = bench_zone("D")
         category = WaterCategory.objects.create(
             code="RES", name="居民", kind=CategoryKind.RESIDENTIAL
         )
@@ -82,7 +52,7 @@ with bench_database() as vendor:
         books = Book.objects.bulk_create(
             [Book(code=f"D{b:05d}", name=f"册{b}", area=area) for b in range(-(-n // PER_BOOK))]
         )
-        insert(
+        copy_rows(
             Customer,
             ["id", "account_no", "name", "name_initials", "address", "zone_id", "book_id"]
             + ["route_order", "category_id", "household_size", "opened_on", "payment_method"],
@@ -122,14 +92,14 @@ with bench_database() as vendor:
             + (datetime.date(2026, 8, 1), None, "预存水费", "", "")
             for i in range(n)
         ]
-        insert(
+        copy_rows(
             LedgerEntry,
             ["id", "customer_id", "zone_id", "kind", "direction", "amount", "posted_at"]
             + ["business_date", "period", "reason", "channel", "external_key"],
             entries,
         )
         del entries
-        insert(
+        copy_rows(
             Bill,
             ["id", "customer_id", "zone_id", "book_id", "month", "period_start", "period_end"]
             + ["read_volume", "volume", "amount", "issued_on", "due_on", "entry_id"],
@@ -141,7 +111,7 @@ with bench_database() as vendor:
                 for k, (c, month, amount) in enumerate(bills)
             ),
         )
-        insert(
+        copy_rows(
             Account,
             ["customer_id", "zone_id", "balance", "deposit", "updated_at"],
             ((i + 1, zone.pk, -owed[i], prepaid[i], now) for i in range(n)),

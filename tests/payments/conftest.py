@@ -81,3 +81,31 @@ def screen(customer, chosen, now=NOW, **options):
 def due_of(customer, bill, now=NOW):
     due = counter_arrears(customer, timezone.localdate(now), CounterRules.from_params())
     return next((line for line in due.lines if line.bill.pk == bill.pk), None)
+
+
+def put_at_bank(admin, customer, bill, number="ICBC20261124001"):
+    """Put ``bill`` in a bank deduction batch waiting for the bank's answer (a line sent)."""
+    from watermis.payments import bank, bank_demo
+    from watermis.payments.models import BankBatch, BankBatchLine, LineState
+
+    icbc = bank.create_bank(admin, bank_demo.BANKS[0])
+    batch = BankBatch.objects.create(
+        number=number,
+        bank=icbc,
+        zone_id=customer.zone_id,
+        created_by=admin,
+        created_at=NOW,
+        business_date=NOW.date(),
+    )
+    BankBatchLine.objects.create(
+        batch=batch,
+        seq=1,
+        bill=bill,
+        customer=customer,
+        month=bill.month,
+        amount=bill.amount,
+        bank_account="6222020000000001",
+        account_name=customer.name,
+        state=LineState.SENT,
+    )
+    return batch

@@ -31,7 +31,7 @@ from watermis.payments.models import (
 )
 from watermis.system.models import Parameter
 
-from .conftest import NOW, D, due_of, screen
+from .conftest import NOW, D, due_of, put_at_bank, screen
 
 AUG_FEE = D("5.16")  # 40.00 × 0.003 × 43 days (2026-10-13 to 11-24), truncated
 SEP_FEE = D("1.58")  # 44.00 × 0.003 × 12 days (2026-11-13 to 11-24): 1.584 truncated
@@ -425,30 +425,8 @@ def test_query_budget_of_a_payment(zhang, cashier, stocks, kinds, django_assert_
 def test_a_bill_at_the_bank_is_refused(zhang, cashier, stocks, admin):
     """A bill in a bank deduction batch waiting for the bank's answer cannot also be paid at
     the counter (bank_queries.bills_at_bank, checked under the account lock)."""
-    from watermis.payments import bank, bank_demo
-    from watermis.payments.models import BankBatch, BankBatchLine, LineState
-
     customer, (aug, sep, _oct) = zhang
-    icbc = bank.create_bank(admin, bank_demo.BANKS[0])
-    batch = BankBatch.objects.create(
-        number="ICBC20261124001",
-        bank=icbc,
-        zone_id=customer.zone_id,
-        created_by=admin,
-        created_at=NOW,
-        business_date=NOW.date(),
-    )
-    BankBatchLine.objects.create(
-        batch=batch,
-        seq=1,
-        bill=aug,
-        customer=customer,
-        month=aug.month,
-        amount=aug.amount,
-        bank_account="6222020000000001",
-        account_name=customer.name,
-        state=LineState.SENT,
-    )
+    put_at_bank(admin, customer, aug)
     with pytest.raises(
         ValidationError, match=f"Bill #{aug.pk} is at the bank in deduction batch ICBC20261124001"
     ):

@@ -25,7 +25,7 @@ from watermis.payments.models import (
 )
 from watermis.system.models import Parameter
 
-from .conftest import NOW, D
+from .conftest import NOW, D, put_at_bank
 
 NEXT_DAY = NOW + datetime.timedelta(days=1)
 
@@ -181,30 +181,8 @@ def test_the_deposit_never_goes_negative_by_default(town, bills, cashier, manage
 
 
 def test_a_bill_at_the_bank_is_not_transferred(zhang, cashier, manager, admin):
-    from watermis.payments import bank, bank_demo
-    from watermis.payments.models import BankBatch, BankBatchLine, LineState
-
     customer, (aug, sep, octo) = zhang
-    icbc = bank.create_bank(admin, bank_demo.BANKS[0])
-    batch = BankBatch.objects.create(
-        number="ICBC20261124001",
-        bank=icbc,
-        zone_id=customer.zone_id,
-        created_by=admin,
-        created_at=NOW,
-        business_date=NOW.date(),
-    )
-    BankBatchLine.objects.create(
-        batch=batch,
-        seq=1,
-        bill=aug,
-        customer=customer,
-        month=aug.month,
-        amount=aug.amount,
-        bank_account="6222020000000001",
-        account_name=customer.name,
-        state=LineState.SENT,
-    )
+    put_at_bank(admin, customer, aug)
     deposits.take_deposit(cashier, customer, "200", now=NOW)
     run = transfer(manager)
     assert run.amount == D("92.00") and status(aug) == BillStatus.UNPAID
