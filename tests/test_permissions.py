@@ -19,6 +19,8 @@ POST_ONLY = {
     "period-close",
     "documents:layout_preview",
     "documents:layout_draft_pdf",
+    "deposit-correct",
+    "deposit-transfer-undo",
 }
 # Form targets posted from another page: opened directly, they send the operator to that page.
 REDIRECT_ON_GET = {
@@ -361,6 +363,31 @@ def payment_objects(admin, customer_objects, invoice_objects):
     return {"payment": payment, "waiverlimit": limit}
 
 
+@pytest.fixture
+def deposit_objects(admin, customer_objects, payment_objects):
+    """A prepaid deposit, and a transfer run whose transfer paid a new bill from it."""
+    import datetime
+    from decimal import Decimal
+
+    from billing.factories import make_bill
+    from watermis.payments import deposits
+
+    customer = customer_objects["customer"]
+    deposit = deposits.take_deposit(admin, customer, "50")
+    make_bill(customer, Decimal("20.00"), datetime.date(2025, 8, 1))
+    run = deposits.run_transfer(deposits.start_transfer(admin).pk)
+    return {"deposit": deposit, "transfer": run, "deposittransfer": run.transfers.get()}
+
+
+# Pages whose first word names another object than their own: the object their pk is of.
+OBJECT_OF = {
+    "payments:transfer_undo": "deposittransfer",
+    "deposit-balance-detail": "customer",
+    "deposit-transfer-run-detail": "transfer",
+    "deposit-transfer-detail": "deposittransfer",
+}
+
+
 def real_path(path, name, org, admin, tariff_objects=None, customer_objects=None):
     """The path with a primary key that exists (PostgreSQL does not reset sequences)."""
     if "/1/" not in path:
@@ -371,7 +398,7 @@ def real_path(path, name, org, admin, tariff_objects=None, customer_objects=None
 
     if name == "tariffs:version_add":  # /tariffs/tariffs/<tariff>/versions/add/
         return path.replace("/1/", f"/{tariff_objects['tariff'].pk}/")
-    key = name.split(":")[-1].split("_")[0].split("-")[0]
+    key = OBJECT_OF.get(name) or name.split(":")[-1].split("_")[0].split("-")[0]
     pk = {
         "zone": org["zone_a"].pk,
         "unit": org["unit_a"].pk,
@@ -398,6 +425,7 @@ def test_administrator_opens_every_page(
     collection_objects,
     bank_objects,
     payment_objects,
+    deposit_objects,
     login,
     path,
     name,
@@ -413,6 +441,7 @@ def test_administrator_opens_every_page(
         **collection_objects,
         **bank_objects,
         **payment_objects,
+        **deposit_objects,
     }
     response = login(admin).get(real_path(path, name, org, admin, tariff_objects, objects))
     expected = (

@@ -7,6 +7,12 @@ from watermis.core.api import AuditEntryViewSet
 from watermis.customers.api import AreaViewSet, BookViewSet, CustomerViewSet, MeterViewSet
 from watermis.invoices.api import InvoiceViewSet
 from watermis.org.api import BusinessUnitViewSet, EmployeeViewSet, OperatorViewSet, ZoneViewSet
+from watermis.payments.api import (
+    DepositBalanceViewSet,
+    DepositTransferViewSet,
+    DepositViewSet,
+    TransferRunViewSet,
+)
 from watermis.readings.api import ReadingPeriodViewSet, ReadingViewSet
 from watermis.tariffs.api import PriceItemViewSet, TariffViewSet, WaterCategoryViewSet
 
@@ -29,3 +35,7 @@ router.register("bills", BillViewSet, basename="bill")
 router.register("ledger-entries", LedgerEntryViewSet, basename="ledger-entry")
 router.register("accounts", AccountViewSet, basename="account")
 router.register("invoices", InvoiceViewSet, basename="invoice")
+router.register("deposits", DepositViewSet, basename="deposit")
+router.register("deposit-balances", DepositBalanceViewSet, basename="deposit-balance")
+router.register("deposit-transfer-runs", TransferRunViewSet, basename="deposit-transfer-run")
+router.register("deposit-transfers", DepositTransferViewSet, basename="deposit-transfer")

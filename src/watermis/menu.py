@@ -76,6 +76,17 @@ MENU = [
         ],
     ),
     (
+        _("Prepaid deposits"),
+        "bi-piggy-bank",
+        [
+            (_("Deposit"), "payments:deposit", "payments.take_deposit"),
+            (_("Deposits"), "payments:deposit_list", "payments.view_deposit"),
+            (_("Balances"), "payments:deposit_balances", "payments.view_deposit"),
+            (_("Transactions"), "payments:deposit_transactions", "payments.view_deposit"),
+            (_("Transfers"), "payments:transfer_list", "payments.view_transferrun"),
+        ],
+    ),
+    (
         _("Documents"),
         "bi-printer",
         [

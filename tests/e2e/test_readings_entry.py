@@ -129,6 +129,11 @@ def test_clerk_enters_a_book_by_keyboard(login, screenshot_dir):
     page.goto(entry_url)
     account = page.locator(f"#{ids[0]} td a[href*='account=']").inner_text().strip()
     page.goto("/readings/entry/")
+    # the field has the focus once the page is loaded: type only then (under load the
+    # first keys could go nowhere)
+    page.wait_for_function(
+        "document.activeElement && document.activeElement.id === 'account-input'"
+    )
     page.keyboard.type(account)
     with page.expect_navigation():
         page.keyboard.press("Enter")
