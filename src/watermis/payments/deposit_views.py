@@ -26,7 +26,6 @@ from watermis.billing.models import Account, LedgerEntry
 from watermis.core.export import xlsx_response
 from watermis.core.journal import history
 from watermis.core.views import PermissionMixin, add_service_errors
-from watermis.customers.filtersets import search_customers
 from watermis.documents.models import DocumentKind
 from watermis.documents.services import render_pdf
 from watermis.documents.sources import operator_name
@@ -50,7 +49,7 @@ from .deposit_tables import (
 )
 from .models import CounterMethod, Deposit, DepositTransfer, TransferRun
 from .views import KEYS as COUNTER_KEYS
-from .views import MATCH_LIMIT, PRINT_ERRORS, is_htmx
+from .views import PRINT_ERRORS, CustomerScreen, is_htmx
 
 KEYS = [
     COUNTER_KEYS[0],  # F2 account / search
@@ -64,31 +63,16 @@ KEYS = [
 # ------------------------------------------------------------------------- the deposit screen
 
 
-class DepositView(PermissionMixin, TemplateView):
+class DepositView(CustomerScreen):
     """Take a prepaid deposit (F4.1): account → the deposit, the arrears and the open bills →
-    amount, method, tendered → Enter posts and opens the deposit with its voucher.
-
-    GET ``account``: find the customer (account number, name, initials, address, phone);
-    ``customer``: show one. Requests from htmx get the panel alone.
-    """
+    amount, method, tendered → Enter posts and opens the deposit with its voucher."""
 
     permission_required = "payments.take_deposit"
+    serve_permission = "payments.take_deposit"
     template_name = "payments/deposit.html"
     panel_template = "payments/deposit_panel.html"
-
-    def customers(self):
-        return counter.counter_customers(self.request.user, "payments.take_deposit")
-
-    def find(self, text):
-        customers = self.customers()
-        exact = customers.filter(account_no=text).first()
-        if exact:
-            return [exact]
-        return list(
-            search_customers(customers, text)
-            .select_related("zone")
-            .order_by("account_no")[:MATCH_LIMIT]
-        )
+    title = gettext_lazy("Prepaid deposit")
+    keys = KEYS
 
     def panel_context(self, customer, form=None):
         if form is None:
@@ -106,31 +90,6 @@ class DepositView(PermissionMixin, TemplateView):
             "cross_zone": counter.is_cross_zone(self.request.user, customer),
             "form": form,
         }
-
-    def render_panel(self, context, status=200):
-        context = self.get_context_data(title=_("Prepaid deposit"), keys=KEYS, **context)
-        if is_htmx(self.request):
-            return self.response_class(
-                request=self.request,
-                template=[self.panel_template],
-                context=context,
-                using=self.template_engine,
-                status=status,
-            )
-        return self.render_to_response(context, status=status)
-
-    def get(self, request, *args, **kwargs):
-        text = (request.GET.get("account") or "").strip()
-        pk = request.GET.get("customer", "")
-        if str(pk).isdigit():
-            customer = get_object_or_404(self.customers(), pk=pk)
-            return self.render_panel(self.panel_context(customer))
-        if text:
-            matches = self.find(text)
-            if len(matches) == 1:
-                return self.render_panel(self.panel_context(matches[0]))
-            return self.render_panel({"matches": matches, "searched": text})
-        return self.render_panel({})
 
     def post(self, request, *args, **kwargs):
         customer = get_object_or_404(self.customers(), pk=request.POST.get("customer") or 0)

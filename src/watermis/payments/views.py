@@ -76,20 +76,22 @@ def default_kind(user):
     return (paper or list(kinds) or [None])[0]
 
 
-class CounterView(PermissionMixin, TemplateView):
-    """The counter (F3.8, F3.9, F3.20): account → bills with late fees as of today → tendered →
-    change → Enter posts; the receipt panel prints the invoice; Esc for the next customer.
+class CustomerScreen(PermissionMixin, TemplateView):
+    """A counter screen serving one customer at a time (the counter, the deposit screen).
 
     GET ``account``: find the customer (account number, name, initials, address, phone);
-    ``customer``: show one. Requests from htmx get the panel alone.
+    ``customer``: show one. Requests from htmx get the panel alone. A screen names the
+    permission its customers are served under, its title and keys, and builds
+    :meth:`panel_context`.
     """
 
-    permission_required = "payments.take_payment"
-    template_name = "payments/counter.html"
-    panel_template = "payments/counter_panel.html"
+    panel_template = ""
+    serve_permission = "payments.take_payment"
+    title = ""
+    keys = ()
 
     def customers(self):
-        return counter.counter_customers(self.request.user)
+        return counter.counter_customers(self.request.user, self.serve_permission)
 
     def find(self, text):
         customers = self.customers()
@@ -101,6 +103,45 @@ class CounterView(PermissionMixin, TemplateView):
             .select_related("zone")
             .order_by("account_no")[:MATCH_LIMIT]
         )
+
+    def panel_context(self, customer, form=None):
+        raise NotImplementedError
+
+    def render_panel(self, context, status=200):
+        context = self.get_context_data(title=self.title, keys=self.keys, **context)
+        if is_htmx(self.request):
+            return self.response_class(
+                request=self.request,
+                template=[self.panel_template],
+                context=context,
+                using=self.template_engine,
+                status=status,
+            )
+        return self.render_to_response(context, status=status)
+
+    def get(self, request, *args, **kwargs):
+        text = (request.GET.get("account") or "").strip()
+        pk = request.GET.get("customer", "")
+        if str(pk).isdigit():
+            customer = get_object_or_404(self.customers(), pk=pk)
+            return self.render_panel(self.panel_context(customer))
+        if text:
+            matches = self.find(text)
+            if len(matches) == 1:
+                return self.render_panel(self.panel_context(matches[0]))
+            return self.render_panel({"matches": matches, "searched": text})
+        return self.render_panel({})
+
+
+class CounterView(CustomerScreen):
+    """The counter (F3.8, F3.9, F3.20): account → bills with late fees as of today → tendered →
+    change → Enter posts; the receipt panel prints the invoice; Esc for the next customer."""
+
+    permission_required = "payments.take_payment"
+    template_name = "payments/counter.html"
+    panel_template = "payments/counter_panel.html"
+    title = gettext_lazy("Counter")
+    keys = KEYS
 
     def panel_context(self, customer, form=None, rules=None):
         user = self.request.user
@@ -163,31 +204,6 @@ class CounterView(PermissionMixin, TemplateView):
             "late_fee_first": rules.late_fee_first,
             "today": today,
         }
-
-    def render_panel(self, context, status=200):
-        context = self.get_context_data(title=_("Counter"), keys=KEYS, **context)
-        if is_htmx(self.request):
-            return self.response_class(
-                request=self.request,
-                template=[self.panel_template],
-                context=context,
-                using=self.template_engine,
-                status=status,
-            )
-        return self.render_to_response(context, status=status)
-
-    def get(self, request, *args, **kwargs):
-        text = (request.GET.get("account") or "").strip()
-        pk = request.GET.get("customer", "")
-        if str(pk).isdigit():
-            customer = get_object_or_404(self.customers(), pk=pk)
-            return self.render_panel(self.panel_context(customer))
-        if text:
-            matches = self.find(text)
-            if len(matches) == 1:
-                return self.render_panel(self.panel_context(matches[0]))
-            return self.render_panel({"matches": matches, "searched": text})
-        return self.render_panel({})
 
     def post(self, request, *args, **kwargs):
         user = request.user
