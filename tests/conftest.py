@@ -11,9 +11,14 @@ PASSWORD = "Secret2026x"
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests marked ``postgres`` need PostgreSQL: skipped (and said so) on SQLite."""
+    """Tests marked ``postgres`` need PostgreSQL: skipped (and said so) on SQLite. Browser
+    tests (``e2e``) run on one xdist worker (``--dist loadgroup``): each worker running one
+    would build its own demo server (a minute and a half of both cores)."""
     from django.conf import settings
 
+    for item in items:
+        if "e2e" in item.keywords:
+            item.add_marker(pytest.mark.xdist_group("e2e"))
     if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL (runs in the PostgreSQL pass)")
