@@ -43,9 +43,10 @@ class ScopedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         action = ACTION_BY_METHOD.get(self.request.method, "view")
         return self.model.objects.restrict(self.request.user, action).order_by("pk")
 
-    def _call(self, service, *args):
+    def _call(self, service, *args, **kwargs):
+        """``service(user, ...)`` with its Django errors as the API's (400 by field, 403)."""
         try:
-            return service(self.request.user, *args)
+            return service(self.request.user, *args, **kwargs)
         except DjangoValidationError as exc:
             detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
             raise exceptions.ValidationError(detail) from exc

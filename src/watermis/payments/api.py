@@ -7,11 +7,9 @@ Reads go through the restricted querysets, as the pages do; every write calls
 """
 
 import django_filters
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import exceptions, serializers, status
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -22,6 +20,7 @@ from watermis.customers.models import Customer
 from watermis.org.models import Zone
 
 from . import counter, deposit_queries, deposits
+from .deposit_filtersets import DepositBalanceFilterSet
 from .models import (
     CounterMethod,
     Deposit,
@@ -32,17 +31,6 @@ from .models import (
 )
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
-
-
-def call(request, service, *args, **kwargs):
-    """A service call with its Django errors as the API's (400 by field, 403)."""
-    try:
-        return service(request.user, *args, **kwargs)
-    except DjangoValidationError as exc:
-        detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
-        raise exceptions.ValidationError(detail) from exc
-    except DjangoPermissionDenied as exc:
-        raise exceptions.PermissionDenied(str(exc)) from exc
 
 
 class ByMethodPermission:
@@ -191,8 +179,7 @@ class DepositViewSet(ByMethodPermission, ScopedViewSet):
         serializer = TakeDepositSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        deposit = call(
-            request,
+        deposit = self._call(
             deposits.take_deposit,
             data["customer"],
             data["amount"],
@@ -216,29 +203,12 @@ class DepositViewSet(ByMethodPermission, ScopedViewSet):
         deposit = self.get_object()
         serializer = ReasonSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        call(request, deposits.correct_deposit, deposit, serializer.validated_data["reason"])
+        self._call(deposits.correct_deposit, deposit, serializer.validated_data["reason"])
         deposit = self.get_queryset().get(pk=deposit.pk)
         return Response(DepositSerializer(deposit, context={"request": request}).data)
 
 
 # ------------------------------------------------------------------------- balances
-
-
-class DepositBalanceFilterSet(ScopedFilterSet):
-    account = django_filters.CharFilter(
-        field_name="customer__account_no", label=_("Account number")
-    )
-    zone = django_filters.ModelChoiceFilter(queryset=Zone.objects.all(), label=_("Zone"))
-    negative = django_filters.BooleanFilter(method="filter_negative", label=_("Below zero"))
-
-    class Meta:
-        model = Account
-        fields = ["account", "zone", "negative"]
-
-    def filter_negative(self, queryset, name, value):
-        if value is None:
-            return queryset
-        return queryset.filter(deposit__lt=0) if value else queryset.filter(deposit__gt=0)
 
 
 class DepositBalanceSerializer(ScopedModelSerializer):
@@ -362,7 +332,7 @@ class TransferRunViewSet(ByMethodPermission, ScopedViewSet):
     def create(self, request):
         serializer = StartTransferSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        run = call(request, deposits.start_transfer, serializer.validated_data.get("zone"))
+        run = self._call(deposits.start_transfer, serializer.validated_data.get("zone"))
         return Response(
             TransferRunSerializer(run, context={"request": request}).data,
             status=status.HTTP_201_CREATED,
@@ -429,6 +399,6 @@ class DepositTransferViewSet(ByMethodPermission, ScopedViewSet):
         transfer = self.get_object()
         serializer = ReasonSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        call(request, deposits.undo_transfer, transfer, serializer.validated_data["reason"])
+        self._call(deposits.undo_transfer, transfer, serializer.validated_data["reason"])
         transfer = self.get_queryset().get(pk=transfer.pk)
         return Response(DepositTransferSerializer(transfer, context={"request": request}).data)

@@ -12,21 +12,17 @@ from django.utils.translation import gettext_lazy
 
 from watermis.billing.bill_tables import money
 from watermis.billing.models import (
-    DEPOSIT_POT,
+    IN_DEPOSIT,
     Account,
-    Allocation,
-    Bill,
     Direction,
     EntryKind,
-    LateFeeCharge,
     LedgerEntry,
 )
-from watermis.core import bulk
 from watermis.customers.models import Customer
 from watermis.documents import sources
 from watermis.org.models import Zone
 
-from .deposits import voucher_number
+from .deposits import bills_paid, voucher_number
 from .models import CounterMethod, DepositChannel
 
 ZERO = Decimal("0.00")
@@ -149,15 +145,12 @@ class PotKind:
     }
 
 
-IN_POT = Q(kind__in=DEPOSIT_POT) | Q(kind=EntryKind.REVERSAL, reverses__kind__in=DEPOSIT_POT)
-
-
 def pot_entries(actor):
     """The deposit pot's ledger entries ``actor`` sees, annotated with ``pot_kind`` (a
     :class:`PotKind`) and ``deposit_channel`` (the channel of the deposit behind them)."""
     return (
         LedgerEntry.objects.restrict(actor)
-        .filter(IN_POT)
+        .filter(IN_DEPOSIT)
         .annotate(
             pot_kind=Case(
                 *[When(q, then=Value(kind)) for kind, q in PotKind.filters.items()],
@@ -229,36 +222,9 @@ def transfer_report_rows(transfers):
 
 
 def _report_chunk(transfers):
-    by_entry = {t.in_entry_id: t for t in transfers}
-    paid = {}  # in entry id → {debit id: amount}
-    for credit_id, debit_id, amount in bulk.filter_ids(
-        Allocation.objects.filter(credit_id=F("made_by_id")), "credit_id", sorted(by_entry)
-    ).values_list("credit_id", "debit_id", "amount"):
-        paid.setdefault(credit_id, {})[debit_id] = amount
-    debit_ids = sorted({d for amounts in paid.values() for d in amounts})
-    bills = {
-        bill.entry_id: bill
-        for bill in bulk.filter_ids(Bill.objects.all(), "entry_id", debit_ids).only(
-            "id", "entry_id", "month", "due_on"
-        )
-    }
-    fees = {
-        charge.entry_id: charge.bill
-        for charge in bulk.filter_ids(
-            LateFeeCharge.objects.select_related("bill"), "entry_id", debit_ids
-        ).only("entry_id", "bill__id", "bill__month", "bill__due_on")
-    }
-    for in_entry_id, transfer in by_entry.items():
-        rows = {}
-        for debit_id, amount in paid.get(in_entry_id, {}).items():
-            bill = bills.get(debit_id) or fees.get(debit_id)
-            if bill is None:
-                continue
-            row = rows.setdefault(bill.pk, [bill, ZERO])
-            row[1] += amount
-        for bill, amount in sorted(
-            rows.values(), key=lambda row: (row[0].due_on, row[0].month, row[0].pk)
-        ):
+    paid = bills_paid([t.in_entry_id for t in transfers])
+    for transfer in transfers:
+        for bill, amount in paid.get(transfer.in_entry_id, []):
             yield (
                 transfer.customer.account_no,
                 transfer.customer.name,

@@ -598,22 +598,38 @@ def transfer_after_bills(actor, customer_ids, run_book):
 # ------------------------------------------------------------------------- undo
 
 
+def bills_paid(in_entry_ids):
+    """{transfer-in entry id: [(bill, amount)]}: the bills each transfer paid (or paid part
+    of; a late fee counts for its bill), oldest first, in three queries for any number of
+    transfers (a run's report reads them a chunk at a time)."""
+    paid = {}
+    for credit_id, debit_id, amount in bulk.filter_ids(
+        Allocation.objects.filter(made_by_id=F("credit_id")), "credit_id", in_entry_ids
+    ).values_list("credit_id", "debit_id", "amount"):
+        paid.setdefault(credit_id, {})[debit_id] = amount
+    debit_ids = sorted({d for amounts in paid.values() for d in amounts})
+    bills = {
+        bill.entry_id: bill for bill in bulk.filter_ids(Bill.objects.all(), "entry_id", debit_ids)
+    }
+    for charge in bulk.filter_ids(
+        LateFeeCharge.objects.select_related("bill"), "entry_id", debit_ids
+    ):
+        bills[charge.entry_id] = charge.bill
+    result = {}
+    for in_entry_id, amounts in paid.items():
+        by_bill = {}
+        for debit_id, amount in amounts.items():
+            bill = bills.get(debit_id)
+            if bill is not None:
+                by_bill.setdefault(bill.pk, [bill, ZERO])[1] += amount
+        rows = sorted(by_bill.values(), key=lambda row: (row[0].due_on, row[0].month, row[0].pk))
+        result[in_entry_id] = [(bill, amount) for bill, amount in rows]
+    return result
+
+
 def transfer_bills(transfer):
-    """The bills ``transfer`` paid (or paid part of; a late fee counts for its bill), with
-    what it paid on each: [(bill, amount)], oldest first."""
-    paid = dict(
-        Allocation.objects.filter(
-            credit_id=transfer.in_entry_id, made_by_id=transfer.in_entry_id
-        ).values_list("debit_id", "amount")
-    )
-    by_bill = {}
-    for bill in Bill.objects.filter(entry_id__in=list(paid)):
-        by_bill[bill.pk] = [bill, paid.pop(bill.entry_id)]
-    for charge in LateFeeCharge.objects.filter(entry_id__in=list(paid)).select_related("bill"):
-        row = by_bill.setdefault(charge.bill_id, [charge.bill, ZERO])
-        row[1] += paid.pop(charge.entry_id)
-    rows = sorted(by_bill.values(), key=lambda row: (row[0].due_on, row[0].month, row[0].pk))
-    return [(bill, amount) for bill, amount in rows]
+    """The bills ``transfer`` paid, with what it paid on each: [(bill, amount)], oldest first."""
+    return bills_paid([transfer.in_entry_id]).get(transfer.in_entry_id, [])
 
 
 def undo_problem(transfer):
