@@ -10,22 +10,10 @@
 (function () {
   "use strict";
 
-  function $(selector, root) {
-    return (root || document).querySelector(selector);
-  }
-
-  function fen(text) {
-    var value = String(text || "").trim().replace(/,/g, "");
-    if (!/^\d*(\.\d{0,2})?$/.test(value) || value === "" || value === ".") return null;
-    var parts = value.split(".");
-    return parseInt(parts[0] || "0", 10) * 100 + parseInt(((parts[1] || "") + "00").slice(0, 2), 10);
-  }
-
-  function yuan(cents) {
-    var sign = cents < 0 ? "-" : "";
-    cents = Math.abs(cents);
-    return sign + Math.floor(cents / 100) + "." + String(cents % 100).padStart(2, "0");
-  }
+  var $ = WaterScreen.$;
+  var fen = WaterScreen.fen;
+  var yuan = WaterScreen.yuan;
+  var focus = WaterScreen.focus;
 
   function update() {
     var form = $("#counter-form");
@@ -72,115 +60,23 @@
     }
   }
 
-  function focus(element) {
-    if (!element) return false;
-    element.focus();
-    if (element.select) element.select();
-    return true;
-  }
-
-  function focusAutofocus(root) {
-    focus($("[autofocus]", root));
-  }
-
-  function nextCustomer() {
-    var panel = $("#counter-panel");
-    if (panel) panel.innerHTML = "";
-    var account = $("#counter-account");
-    if (account) {
-      account.value = "";
-      account.focus();
-    }
-  }
-
   function bills() {
     return Array.prototype.slice.call(document.querySelectorAll("#counter-form input.wm-bill"));
   }
 
-  document.addEventListener("input", function (event) {
-    if (event.target.closest("#counter-form")) update();
-  });
-  document.addEventListener("change", function (event) {
-    if (event.target.closest("#counter-form")) update();
-  });
-  document.addEventListener("htmx:afterSettle", function (event) {
-    if (event.target.id !== "counter-panel") return;
-    update();
-    focusAutofocus(event.target);
-  });
-  document.addEventListener("htmx:responseError", function (event) {
-    var panel = $("#counter-panel");
-    if (!panel) return;
-    var div = document.createElement("div");
-    div.className = "alert alert-danger py-2";
-    div.id = "counter-request-error";
-    div.textContent = event.detail.xhr.status + " " + event.detail.xhr.statusText;
-    panel.prepend(div);
-  });
-
-  document.addEventListener("keydown", function (event) {
-    var form = $("#counter-form");
-    switch (event.key) {
-      case "F2":
-        event.preventDefault();
-        focus($("#counter-account"));
-        return;
-      case "Escape":
-        if (document.querySelector(".modal.show")) return;
-        event.preventDefault();
-        nextCustomer();
-        return;
-      case "F3":
-        if (!form) return;
-        event.preventDefault();
+  WaterScreen.start("counter", {
+    update: update,
+    list: bills,
+    keys: {
+      F3: function () {
         var boxes = bills();
         var all = boxes.every(function (box) { return box.checked; });
         boxes.forEach(function (box) { box.checked = !all; });
         update();
-        return;
-      case "F4":
-        if (!form) return;
-        event.preventDefault();
+      },
+      F4: function (form) {
         focus(form.elements.waiver);
-        return;
-      case "F6":
-        if (!form) return;
-        event.preventDefault();
-        focus(form.elements.amount);
-        return;
-      case "F8":
-        if (!form) return;
-        event.preventDefault();
-        focus(form.elements.tendered);
-        return;
-      case "F9":
-        if (!form) return;
-        event.preventDefault();
-        form.requestSubmit();
-        return;
-      case "ArrowDown":
-      case "ArrowUp":
-        var list = bills();
-        var at = list.indexOf(document.activeElement);
-        if (at < 0) {
-          var match = document.activeElement && document.activeElement.closest(".wm-match");
-          if (!match) return;
-          var links = Array.prototype.slice.call(document.querySelectorAll(".wm-match"));
-          var to = links.indexOf(match) + (event.key === "ArrowDown" ? 1 : -1);
-          if (to >= 0 && to < links.length) {
-            event.preventDefault();
-            links[to].focus();
-          }
-          return;
-        }
-        event.preventDefault();
-        var next = at + (event.key === "ArrowDown" ? 1 : -1);
-        if (next >= 0 && next < list.length) list[next].focus();
-        return;
-      default:
-        return;
-    }
+      },
+    },
   });
-
-  update();
 })();
