@@ -72,7 +72,8 @@ from .models import (
 
 ZERO = Decimal("0.00")
 CHUNK = 2000
-DEBIT_KINDS = (EntryKind.BILL.value, EntryKind.LATE_FEE.value)
+# the debits a transfer pays: bills and the late fees charged on them
+TRANSFERABLE = (EntryKind.BILL.value, EntryKind.LATE_FEE.value)
 TRANSFER_COLUMNS = (
     "id",
     "run_id",
@@ -459,7 +460,7 @@ def _open_debits(customer_ids):
     rows = (
         bulk.filter_ids(
             LedgerEntry.objects.filter(
-                direction=Direction.DEBIT, kind__in=DEBIT_KINDS, reversed_by__isnull=True
+                direction=Direction.DEBIT, kind__in=TRANSFERABLE, reversed_by__isnull=True
             ),
             "customer_id",
             customer_ids,
@@ -578,7 +579,17 @@ def transfer_run_of_bill_run(run):
     parameter asks for it gets its transfer run, which its books fill."""
     rules = DepositRules.from_params()
     if rules.after_bill_run:
-        _start(run.started_by, run.zone_id, TransferTrigger.BILL_RUN, timezone.now(), rules, run)
+        transfer = _start(
+            run.started_by, run.zone_id, TransferTrigger.BILL_RUN, timezone.now(), rules, run
+        )
+        journal.record(
+            transfer,
+            AuditAction.CREATE,
+            None,
+            {"bill_run": run.pk, "partial": transfer.partial, "overdraft": str(transfer.overdraft)},
+            verb="start_deposit_transfer",
+            actor=run.started_by,
+        )
 
 
 def transfer_after_bills(actor, customer_ids, run_book):
