@@ -54,6 +54,8 @@ MENU = [
         "bi-receipt",
         [
             (_("Bills"), "billing:bill_list", "billing.view_bill"),
+            (_("Paid bills"), "billing:paid_bills", "billing.view_bill"),
+            (_("Arrears"), "billing:arrears", "billing.view_bill"),
             (_("Ledger entries"), "billing:entry_list", "billing.view_ledgerentry"),
             (_("Start a bill run"), "billing:run_start", "billing.run_billing"),
             (_("Bill runs"), "billing:run_list", "billing.view_billrun"),
@@ -149,12 +151,46 @@ MENU = [
         ],
     ),
     (
+        _("Statistical reports"),
+        "bi-table",
+        [
+            (
+                _("Billing and collection statistics"),
+                "reports:statistics",
+                "reports.view_reports",
+            ),
+            (_("Revenue by price item"), "reports:revenue_by_item", "reports.view_reports"),
+            (_("Surcharges"), "reports:surcharges", "reports.view_reports"),
+            (_("Late fees charged"), "reports:late_fees", "reports.view_reports"),
+            (_("Late-fee waivers"), "reports:waivers", "reports.view_reports"),
+            (_("Bad debts written off"), "reports:bad_debts", "reports.view_reports"),
+            (_("Cashier day-end"), "payments:day_end", "payments.view_counterpayment"),
+        ],
+    ),
+    (
+        _("Analysis charts"),
+        "bi-bar-chart-line",
+        [
+            (_("Same-period comparison"), "reports:comparison", "reports.view_reports"),
+            (_("Historical trend"), "reports:trend", "reports.view_reports"),
+            (_("Collection and arrears ageing"), "reports:collection", "reports.view_reports"),
+            (_("Loss rate over time"), "readings:loss_trend", "readings.view_reading"),
+        ],
+    ),
+    (
         _("Queries"),
         "bi-search",
-        [
+        [  # the M7 queries (F7.1–F7.8), some also under their own module
+            (_("Master meter history"), "readings:loss_rates", "readings.view_reading"),
+            (_("Paid bills"), "billing:paid_bills", "billing.view_bill"),
+            (_("Arrears"), "billing:arrears", "billing.view_bill"),
+            (_("Historical bills"), "billing:bill_list", "billing.view_bill"),
+            (_("Monitored reads"), "readings:monitored_reads", "readings.view_reading"),
+            (_("Invoices"), "invoices:invoice_list", "invoices.view_invoice"),
+            (_("Change journal"), "core:journal", "core.view_auditentry"),
+            (_("Late-fee waivers"), "payments:waiver_list", "payments.view_latefeewaiver"),
             (_("Abnormal volumes"), "readings:abnormal", "readings.view_reading"),
             (_("Reading history"), "readings:reading_list", "readings.view_reading"),
-            (_("Change journal"), "core:journal", "core.view_auditentry"),
         ],
     ),
     (

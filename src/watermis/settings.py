@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "watermis.documents",
     "watermis.invoices",
     "watermis.payments",
+    "watermis.reports",
 ]
 
 MIDDLEWARE = [
@@ -190,6 +191,7 @@ NODE_MODULES = BASE_DIR / "node_modules"
 STATICFILES_DIRS = [
     ("vendor/bootstrap", NODE_MODULES / "bootstrap" / "dist"),
     ("vendor/bootstrap-icons", NODE_MODULES / "bootstrap-icons" / "font"),
+    ("vendor/echarts", NODE_MODULES / "echarts" / "dist"),
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
     ("vendor/swagger-ui", NODE_MODULES / "swagger-ui-dist"),
 ]

@@ -24,6 +24,7 @@ urlpatterns = [
     path("documents/", include("watermis.documents.urls")),
     path("invoices/", include("watermis.invoices.urls")),
     path("payments/", include("watermis.payments.urls")),
+    path("reports/", include("watermis.reports.urls")),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

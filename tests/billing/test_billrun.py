@@ -251,6 +251,20 @@ def test_no_transfer_after_the_run_when_the_parameter_says_so(town, admin):
     assert ledger.deposit_of(rich.pk) == D("500.00") and ledger.balance_of(rich.pk) < 0
 
 
+def test_a_finished_run_brings_the_reports_facts_up_to_date(town, admin):
+    """The reports' facts take a run's bills in the background as soon as the run ends."""
+    from watermis.reports import checks
+    from watermis.reports.models import EntryFact
+
+    open_month(admin, town, OCT)
+    read(admin, town["meters"][0], OCT, "124")
+    bill_month(admin, town, OCT)  # runs the queued tasks, the facts' refresh among them
+    bill = Bill.objects.get()
+    fact = EntryFact.objects.get(kind=EntryKind.BILL, period=OCT)
+    assert (fact.bills, fact.amount, fact.volume) == (1, bill.amount, bill.volume)
+    assert checks.compare() == []
+
+
 def test_a_book_that_fails_half_way_leaves_nothing_and_resumes(town, admin, monkeypatch):
     open_month(admin, town, OCT)
     for meter, current in zip(town["meters"], ("124", "130", "100"), strict=True):

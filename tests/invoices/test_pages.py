@@ -1,15 +1,22 @@
 """The invoice pages: issuing from a customer, lists, detail, void, reprint, stock, batches, API."""
 
+import io
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from openpyxl import load_workbook
 from tests.conftest import make_operator
 
 from watermis.core.models import AuditEntry
+from watermis.customers import services as customer_services
+from watermis.customers.models import Book, Customer
 from watermis.invoices import services
 from watermis.invoices.models import Invoice, InvoiceKind, InvoiceState, InvoiceStock, ItemTaxCode
+from watermis.org.models import Employee
 from watermis.org.roles import CASHIER
+from watermis.tariffs import services as tariff_services
+from watermis.tariffs.models import CategoryKind
 
 from .conftest import MONTHS, make_bill, pay
 
@@ -334,3 +341,49 @@ def test_customer_and_book_pages_lead_to_invoicing(cashier, clerk_a, login, town
     book = login(cashier).get(reverse("customers:book_detail", args=[town["book"].pk]))
     assert b'id="book-collection-invoices"' in book.content
     assert b'id="customer-invoices"' not in login(clerk_a).get(customer.get_absolute_url()).content
+
+
+def test_invoice_query_by_place_and_how_paid(
+    cashier, manager, org, admin, login, kinds, town, stocks
+):
+    """F7.6: the invoices by the customer's book, reader and category and by how the bills were
+    paid, combined with the other filters; the Excel file says how each was paid."""
+    first, second = town["customers"][0], town["customers"][1]
+    reader2 = Employee.objects.create(code="E4", name="刘强", unit=org["unit_a"], is_reader=True)
+    area2 = customer_services.create_area(
+        admin, {"code": "A2", "name": "东二片", "zone": org["zone_a"]}
+    )
+    book2 = customer_services.create_book(admin, {"code": "DA02", "name": "东二册", "area": area2})
+    Book.objects.filter(pk=book2.pk).update(reader=reader2)
+    business = tariff_services.create_category(
+        admin, {"code": "BIZ", "name": "经营", "kind": CategoryKind.NON_RESIDENTIAL}
+    )
+    Customer.objects.filter(pk=second.pk).update(book=book2, category=business)
+    at_counter = make_bill(first, MONTHS[0], "10", items=town)
+    by_bank = make_bill(second, MONTHS[0], "20", items=town)
+    pay(at_counter)
+    pay(by_bank, channel="bank")
+    counter_invoice = services.issue_invoice(cashier, kinds["water"], [at_counter])
+    bank_invoice = services.issue_invoice(cashier, kinds["water"], [by_bank])
+    client = login(manager)
+    url = reverse("invoices:invoice_list")
+
+    def listed(params):
+        response = client.get(url, params)
+        assert response.status_code == 200
+        return {row.record.pk for row in response.context["table"].page.object_list}
+
+    both = {counter_invoice.pk, bank_invoice.pk}
+    assert listed({}) == both
+    assert listed({"book": book2.pk}) == {bank_invoice.pk}
+    assert listed({"reader": reader2.pk, "state": "issued"}) == {bank_invoice.pk}
+    assert listed({"reader": reader2.pk, "state": "void"}) == set()
+    assert listed({"category": business.pk, "paid_by": "bank"}) == {bank_invoice.pk}
+    assert listed({"category": business.pk, "paid_by": "counter"}) == set()
+    assert listed({"paid_by": "counter", "area": town["book"].area_id}) == {counter_invoice.pk}
+    assert listed({"paid_by": "prepaid"}) == set()
+    export = client.get(url, {"paid_by": "bank", "export": "xlsx"})
+    rows = list(load_workbook(io.BytesIO(b"".join(export.streaming_content))).active.values)
+    header = rows[0]
+    assert len(rows) == 2
+    assert rows[1][header.index("Paid by")] == "银行代扣"

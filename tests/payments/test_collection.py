@@ -32,6 +32,7 @@ from watermis.payments.models import InspectionTransfer, Remittance
 
 D = Decimal
 NOW = datetime.datetime(2026, 11, 24, 16, 0, tzinfo=datetime.UTC)
+PRINTED = datetime.datetime(2026, 11, 24, 1, 0, tzinfo=datetime.UTC)  # the morning of DAY
 
 
 @pytest.fixture
@@ -59,7 +60,9 @@ def walked(manager, collector, kinds, town):
     make_bill(zhang, MONTHS[0], "10", items=town)
     make_bill(zhang, MONTHS[1], "11", items=town)
     make_bill(li, MONTHS[1], "7", items=town)
-    issued = invoice_services.issue_collection_invoices(collector, kinds["water"], [town["book"]])
+    issued = invoice_services.issue_collection_invoices(
+        collector, kinds["water"], [town["book"]], now=PRINTED
+    )
     return issued.invoices
 
 
@@ -171,7 +174,9 @@ def test_returned_invoices_are_voided_and_invoiceable_again(clerk, collector, wa
 
 def test_transfer_to_inspection(clerk, collector, walked):
     zhang_invoice = walked[1]
-    transfers = collection.register_inspection(clerk, collector, [zhang_invoice.pk], "多次催缴未果")
+    transfers = collection.register_inspection(
+        clerk, collector, [zhang_invoice.pk], "多次催缴未果", now=PRINTED
+    )
     assert len(transfers) == 2
     assert status_of(zhang_invoice) == {BillStatus.INSPECTION}
     zhang_invoice.refresh_from_db()

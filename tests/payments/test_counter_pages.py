@@ -2,8 +2,10 @@
 stale screens and supervisor signatures, the payment and its reversal, the lists, the day-end
 and the waiver query with their Excel files, waiver limits."""
 
+import datetime
 import io
 
+import pypdfium2 as pdfium
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -16,11 +18,22 @@ from watermis.payments import counter
 from watermis.payments.models import CounterPayment, LateFeeWaiver, WaiverLimit
 from watermis.system.models import Parameter
 
-from .conftest import D, screen
+from .conftest import NOW, D, screen
 
 URL = "/payments/counter/"
 HTMX = {"HTTP_HX_REQUEST": "true"}
 DUE = D("138.74")  # 40.00 + 5.16 late fee, 44.00 + 1.58, 48.00 (as of 2026-11-24)
+
+
+@pytest.fixture(autouse=True)
+def on_the_day(monkeypatch):
+    """The clock runs from ``NOW``: the late fees these pages show depend on the day."""
+    started = timezone.now()
+    monkeypatch.setattr(timezone, "now", lambda: NOW + (real_now() - started))
+
+
+def real_now():
+    return datetime.datetime.now(datetime.UTC)
 
 
 @pytest.fixture
@@ -179,7 +192,8 @@ def test_payment_page_reverse_and_lists(zhang, cashier, cashier2, login, stocks,
 
 def test_day_end_totals_by_method_cash_expected_and_excel(zhang, cashier, login, stocks, kinds):
     customer, (aug, sep, oct_) = zhang
-    now = timezone.now()
+    now = NOW  # fixed: the late fees due depend on the day
+    day = {"date_from": f"{NOW:%Y-%m-%d}", "date_to": f"{NOW:%Y-%m-%d}"}
     cash = counter.take_payment(
         cashier, screen(customer, [aug], now=now, tendered=D("50")), now=now
     )
@@ -187,16 +201,21 @@ def test_day_end_totals_by_method_cash_expected_and_excel(zhang, cashier, login,
     counter.take_payment(cashier, screen(customer, [oct_], now=now, tendered=D("50")), now=now)
     counter.reverse_payment(cashier, cash, "收错", now=now)
     client = login(cashier)
-    page = client.get(reverse("payments:day_end"))
+    page = client.get(reverse("payments:day_end"), day)
     html = page.content.decode()
     assert page.status_code == 200
     # cash 45.16 + 48.00 taken, 45.16 given back: 48.00 in the drawer; card 45.58
     assert 'id="dayend-cash">48.00<' in html
     row = html[html.index("<tbody>") : html.index("</tbody>")]
     assert ">3<" in row and ">138.74<" in row and ">45.16<" in row and ">45.58<" in row
-    excel = client.get(reverse("payments:day_end"), {"export": "xlsx"})
+    excel = client.get(reverse("payments:day_end"), {**day, "export": "xlsx"})
     rows = list(load_workbook(io.BytesIO(b"".join(excel.streaming_content))).active.values)
     assert rows[1][2] == 3 and str(rows[-1][1]) == "Total"
+    pdf = client.get(reverse("payments:day_end"), {**day, "export": "pdf"})
+    assert pdf["Content-Type"] == "application/pdf"
+    document = pdfium.PdfDocument(pdf.content)
+    text = document[0].get_textpage().get_text_range()
+    assert "Cashier day-end" in text and "138.74" in text and "Total" in text
 
 
 def test_waiver_query_filters_and_excel(zhang, cashier, login):

@@ -9,9 +9,12 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
+from tests.chart_pages import chart_spec_in, chart_table_in
 from tests.conftest import make_operator
 
 from watermis.core.models import AuditEntry
+from watermis.customers import services as customer_services
+from watermis.customers.models import Meter, MeterKind
 from watermis.org.roles import CLERK
 from watermis.readings import queries, services
 from watermis.readings.models import MonitoredMeter, Reading, ReadingSource, ReadingState
@@ -83,6 +86,7 @@ def page_urls(town, watch_pk):
         reverse("readings:monitored_stop", args=[watch_pk]),
         reverse("readings:loss_rates"),
         reverse("readings:loss_history", args=[town["district"].pk]),
+        reverse("readings:loss_trend"),
         reverse("readings:progress"),
     ]
 
@@ -291,12 +295,190 @@ def test_loss_history_24_months_table_chart_export(town, read_october, org, admi
     client = login(clerk_a)
     url = reverse("readings:loss_history", args=[town["district"].pk])
     page = client.get(url).content.decode()
-    assert 'id="loss-chart"' in page and page.count("<rect ") == 24
-    assert page.count("wm-bar-high") >= 2 and "40.00" in page
+    chart = chart_spec_in(page, "loss-chart")
+    months_text = [f"{m:%Y-%m}" for m in months]
+    assert [r["category"] for r in chart["rows"]] == months_text  # oldest first, like the axis
+    series = {s["name"]: s for s in chart["series"]}
+    assert [s["type"] for s in chart["series"]] == ["bar", "bar", "table", "line", "table"]
+    assert series["Supplied"]["values"][-2:] == [50.0, 100.0]
+    assert series["Volume behind"]["values"][-2:] == [40.0, 60.0]
+    assert series["Loss rate"]["values"] == [None] * 22 + [20.0, 40.0]
+    assert series["Loss rate"]["axis"] == 1 and series["Loss rate"]["limit"] == 12
+    assert [a["name"] for a in chart["axes"]] == ["m³", "%"]
+    header, rows, classes = chart_table_in(page, "loss-chart")
+    assert header == [
+        "Month",
+        "Supplied (m³)",
+        "Volume behind (m³)",
+        "Loss (m³)",
+        "Loss rate (%)",
+        "Meters behind read",
+    ]
+    assert rows[-2:] == [
+        ["2026-10", "50.00", "40.00", "10.00", "20.00", "3"],
+        ["2026-11", "100.00", "60.00", "40.00", "40.00", "2"],
+    ]
+    assert rows[0] == ["2024-12", "—", "0.00", "—", "—", "0"]
+    assert classes[-2:] == ["table-danger wm-loss-high"] * 2 and classes[0] == ""
+    assert "<svg" not in page  # ECharts draws in the browser (tests/e2e/test_charts.py)
     rows = workbook(client.get(url, {"export": "xlsx"}))
-    assert len(rows) == 25 and rows[1][0] == "2026-11" and rows[1][-1] == 40
+    assert rows[0][0] == "Month" and len(rows) == 25
+    assert rows[-1] == ("2026-11", 100, 60, 40, 40, 2) and rows[1][0] == "2024-12"
     earlier = workbook(client.get(url, {"month": "2026-10", "export": "xlsx"}))
-    assert earlier[1][0] == "2026-10" and earlier[1][-1] == 20 and earlier[-1][0] == "2024-11"
+    assert earlier[-1][0] == "2026-10" and earlier[-1][4] == 20 and earlier[1][0] == "2024-11"
+
+
+@pytest.fixture
+def plants_read(town, org, admin):
+    """Zone A: plant outlet P001 feeds district Z001 (M001, M002, M003 behind it); zone B:
+    plant outlet P002 with M004 behind it, no district meter. October: M001 30, M002 10,
+    Z001 50, P001 60; M004 20, P002 25. November: M001 40, M002 20, Z001 100, P001 not
+    read; M004 15, P002 15."""
+    meters = town["meters"]
+    plants = []
+    for number, zone in (("P001", org["zone_a"]), ("P002", org["zone_b"])):
+        data = {"number": number, "installed_on": datetime.date(2026, 1, 1), "caliber": "DN300"}
+        plants.append(
+            customer_services.create_master_meter(admin, data, zone, kind=MeterKind.PLANT)
+        )
+    customer_services.update_meter(admin, town["district"], {"master": plants[0]})
+    customer_services.update_meter(admin, meters[3], {"master": plants[1]})
+    reads = {
+        OCT: [(meters[0], "130"), (meters[1], "110"), (town["district"], "50"),
+              (plants[0], "60"), (meters[3], "120"), (plants[1], "25")],
+        NOV: [(meters[0], "170"), (meters[1], "130"), (town["district"], "150"),
+              (meters[3], "135"), (plants[1], "40")],
+    }  # fmt: skip
+    for month, values in reads.items():
+        periods = services.open_periods(admin, org["zone_a"], month, today=TODAY)
+        periods += services.open_periods(admin, org["zone_b"], month, today=TODAY)
+        for meter, current in values:
+            (reading,) = Reading.objects.filter(period__in=periods, meter=meter)
+            day = reading.period.planned_on
+            enter(admin, reading, current, day=min(day, TODAY), confirm=True, reason="核实")
+    return plants
+
+
+def test_loss_trend_adds_up_the_masters_read_of_one_kind(
+    town, plants_read, django_assert_num_queries
+):
+    months = queries.months_ending(NOV, 24)
+    plants = Meter.objects.filter(kind=MeterKind.PLANT)
+    with django_assert_num_queries(2):  # whatever the number of meters and months
+        trend = queries.loss_rate_trend(plants, months)
+    figures = [
+        (r["masters"], r["master_volume"], r["customer_volume"], r["customer_meters"], r["rate"])
+        for r in trend[-3:]
+    ]
+    assert figures == [
+        (0, None, 0, 0, None),
+        # October: P001 60 + P002 25 supplied, Z001 50 + M004 20 behind: 15 ÷ 85
+        (2, D("85"), D("70"), 2, D("17.65")),
+        # November: P001 not read, so what is behind it (Z001's 100) is left out
+        (1, D("15"), D("15"), 1, D("0.00")),
+    ]
+    # a month without any master read shows what was registered behind them all
+    (zone_a,) = queries.loss_rate_trend([plants_read[0].pk], [NOV])
+    assert (zone_a["master_volume"], zone_a["customer_volume"], zone_a["loss"]) == (None, 100, None)
+    # one master's history is its trend; and the month's figures are those of loss_rates
+    assert queries.loss_rate_history(town["district"], months) == queries.loss_rate_trend(
+        [town["district"].pk], months
+    )
+    for month in (OCT, NOV):
+        (same,) = queries.loss_rates(None, month, masters=Meter.objects.filter(number="Z001"))
+        (figures,) = queries.loss_rate_trend([town["district"].pk], [month])
+        assert (same["master_volume"], same["customer_volume"], same["rate"]) == (
+            figures["master_volume"],
+            figures["customer_volume"],
+            figures["rate"],
+        )
+
+
+def test_loss_trend_page_chart_table_scope_and_export(
+    town, plants_read, org, admin, clerk_a, login
+):
+    url = reverse("readings:loss_trend")
+    client = login(admin)
+    page = client.get(url).content.decode()  # the newest month with master reads; districts
+    assert 'value="2026-11"' in page and '<option value="district" selected>' in page
+    chart = chart_spec_in(page, "loss-chart")
+    assert chart["title"] == "District master meters of all zones, 2024-12 – 2026-11"
+    assert [s["name"] for s in chart["series"]] == [
+        "Master meters read",
+        "Supplied",
+        "Volume behind",
+        "Loss",
+        "Loss rate",
+        "Meters behind read",
+    ]
+    assert chart["series"][4]["values"][-2:] == [20.0, 40.0]
+    header, rows, classes = chart_table_in(page, "loss-chart")
+    assert header[:3] == ["Month", "Master meters read", "Supplied (m³)"]
+    assert len(rows) == 24 and rows[0][0] == "2024-12"
+    assert rows[-2:] == [
+        ["2026-10", "1", "50.00", "40.00", "10.00", "20.00", "2"],
+        ["2026-11", "1", "100.00", "60.00", "40.00", "40.00", "2"],
+    ]
+    assert classes[-1] == "table-danger wm-loss-high"
+
+    plant = client.get(url, {"kind": "plant", "month": "2026-11"}).content.decode()
+    _header, rows, classes = chart_table_in(plant, "loss-chart")
+    assert rows[-2:] == [
+        ["2026-10", "2", "85.00", "70.00", "15.00", "17.65", "2"],
+        ["2026-11", "1", "15.00", "15.00", "0.00", "0.00", "1"],
+    ]
+    assert classes[-2:] == ["table-danger wm-loss-high", ""]
+    assert "Plant outlet meters of all zones" in plant
+
+    # zone B has no district meter: the page shows its plant outlet without being asked
+    zone_b = client.get(url, {"zone": org["zone_b"].pk}).content.decode()
+    assert '<option value="plant" selected>' in zone_b
+    _header, rows, _classes = chart_table_in(zone_b, "loss-chart")
+    assert rows[-2:] == [
+        ["2026-10", "1", "25.00", "20.00", "5.00", "20.00", "1"],
+        ["2026-11", "1", "15.00", "15.00", "0.00", "0.00", "1"],
+    ]
+    # an earlier last month moves the 24-month window
+    earlier = chart_spec_in(client.get(url, {"month": "2026-10"}).content.decode(), "loss-chart")
+    assert (
+        earlier["rows"][-1]["category"] == "2026-10" and earlier["rows"][0]["category"] == "2024-11"
+    )
+
+    # zone A's clerk: only zone A's plant outlet, however the form is filled in
+    clerk = login(clerk_a)
+    mine = clerk.get(url, {"kind": "plant", "month": "2026-11"}).content.decode()
+    _header, rows, _classes = chart_table_in(mine, "loss-chart")
+    assert rows[-2:] == [
+        ["2026-10", "1", "60.00", "50.00", "10.00", "16.67", "1"],
+        ["2026-11", "0", "—", "100.00", "—", "—", "1"],
+    ]
+    denied = clerk.get(url, {"kind": "plant", "zone": org["zone_b"].pk}).content.decode()
+    assert "Select a valid choice" in denied and "P002" not in denied
+    assert chart_table_in(denied, "loss-chart")[1][-1][1:] == ["0", "—", "0.00", "—", "—", "0"]
+
+    book = workbook(clerk.get(url, {"kind": "plant", "month": "2026-11", "export": "xlsx"}))
+    assert book[0] == (
+        "Month",
+        "Master meters read",
+        "Supplied (m³)",
+        "Volume behind (m³)",
+        "Loss (m³)",
+        "Loss rate (%)",
+        "Meters behind read",
+    )
+    assert book[-2] == ("2026-10", 1, 60, 50, 10, 16.67, 1)
+    assert book[-1][:3] == ("2026-11", 0, None) and len(book) == 25
+
+
+def test_loss_pages_link_to_each_other(town, read_october, admin, login):
+    client = login(admin)
+    rates = client.get(reverse("readings:loss_rates")).content.decode()
+    assert f'href="{reverse("readings:loss_trend")}?month=2026-10"' in rates
+    history = client.get(reverse("readings:loss_history", args=[town["district"].pk]))
+    assert (
+        f"{reverse('readings:loss_trend')}?zone={town['district'].zone_id}&amp;kind=district"
+        in (history.content.decode())
+    )
 
 
 def test_progress_per_book_and_reader(town, read_october, org, clerk_a, login):

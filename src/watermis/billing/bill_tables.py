@@ -74,6 +74,12 @@ class BillTable(tables.Table):
     meter = tables.Column(_("Meter"), accessor="meter__number", attrs=NOWRAP)
     book = tables.Column(_("Book"), accessor="book__code", attrs=NOWRAP)
     zone = tables.Column(_("Zone"), accessor="zone__name", attrs=NOWRAP, visible=False)
+    reader = tables.Column(_("Meter reader"), accessor="book__reader__name", visible=False)
+    collector = tables.Column(_("Collector"), accessor="book__collector__name", visible=False)
+    category = tables.Column(
+        _("Water-use category"), accessor="customer__category__name", visible=False
+    )
+    tariff = tables.Column(_("Tariff"), accessor="tariff__name", visible=False)
     kind = tables.Column(attrs=NOWRAP, visible=False)
     period_start = tables.DateColumn(format="Y-m-d", attrs=NOWRAP, visible=False)
     period_end = tables.DateColumn(format="Y-m-d", attrs=NOWRAP, visible=False)
@@ -97,6 +103,10 @@ class BillTable(tables.Table):
             "meter",
             "book",
             "zone",
+            "reader",
+            "collector",
+            "category",
+            "tariff",
             "kind",
             "period_start",
             "period_end",
@@ -144,6 +154,23 @@ class BillTable(tables.Table):
         return status_label(value)
 
     def value_open_amount(self, value):
+        return money(value)
+
+
+class PaidBillTable(BillTable):
+    """Bills with what the payments of the chosen period paid on each (F7.2): the sum and
+    the day of the last one (annotated by the view)."""
+
+    paid = tables.Column(_("Paid in the period"), attrs=NUMBER)
+    paid_on = tables.DateColumn(format="Y-m-d", verbose_name=_("Last paid on"), attrs=NOWRAP)
+
+    class Meta(BillTable.Meta):
+        sequence = (*BillTable.Meta.sequence[:-2], "paid", "paid_on", "issued_on", "due_on")
+
+    def render_paid(self, value):
+        return money(value)
+
+    def value_paid(self, value):
         return money(value)
 
 

@@ -14,7 +14,21 @@ buttons lead to the correction and write-off pages, which call the services.
 from decimal import Decimal
 
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.db.models import Case, Count, DecimalField, F, Q, Sum, Value, When, Window
+from django.db.models import (
+    Case,
+    Count,
+    DateField,
+    DecimalField,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
 from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -30,17 +44,26 @@ from watermis.customers.models import Customer
 from watermis.customers.views import detail_rows
 from watermis.tariffs.templatetags.tariff_format import plain
 
-from .bill_filtersets import BillFilterSet, LedgerEntryFilterSet
+from .bill_filtersets import ArrearsFilterSet, BillFilterSet, LedgerEntryFilterSet
 from .bill_tables import (
     STATUS_CSS,
     AccountEntryTable,
     BillTable,
     LedgerEntryTable,
+    PaidBillTable,
     account_href,
     money,
     related,
 )
-from .bills import open_bills, status_label, with_status
+from .bills import (
+    filter_arrears,
+    filter_paid,
+    open_bills,
+    paid_total,
+    payments_made,
+    status_label,
+    with_status,
+)
 from .ledger import balance_of, deposit_of, open_entries
 from .models import (
     IN_DEPOSIT,
@@ -221,7 +244,7 @@ class TotalsListView(ObjectListView):
 
 
 class BillListView(TotalsListView):
-    """Bills (F7.4, and F7.2 paid / F7.3 arrears through the status filter)."""
+    """Bills (F7.4 historical bills; every filter of F7.2 paid bills and F7.3 arrears too)."""
 
     model = Bill
     table_class = BillTable
@@ -231,19 +254,89 @@ class BillListView(TotalsListView):
 
     def get_queryset(self):
         return with_status(super().get_queryset()).select_related(
-            "customer", "meter", "book", "zone"
+            "customer",
+            "customer__category",
+            "meter",
+            "book",
+            "book__reader",
+            "book__collector",
+            "zone",
+            "tariff",
         )
 
-    def get_totals(self, queryset):
-        status = ""
+    def filtered_status(self):
         if self.filterset.is_bound and self.filterset.is_valid():
-            status = self.filterset.form.cleaned_data.get("status") or ""
-        totals = bill_totals(queryset, status)
+            return self.filterset.form.cleaned_data.get("status") or ""
+        return ""
+
+    def get_totals(self, queryset):
+        totals = bill_totals(queryset, self.filtered_status())
         return totals["count"], [
             ("bill-count", _("Bills"), totals["count"]),
             ("bill-billed", _("Billed"), totals["billed"]),
             ("bill-open", _("Outstanding"), totals["open"]),
         ]
+
+
+class PaidBillListView(BillListView):
+    """Paid bills of a period (F7.2): bills a payment went to between two days (this month
+    until today unless chosen), how and by whom paid, with what the period's payments paid
+    on each; every bill filter combines. The status filter tells fully paid from partly."""
+
+    table_class = PaidBillTable
+    title = gettext_lazy("Paid bills")
+    export_name = "paid-bills"
+
+    def get_filter_data(self):
+        data = self.request.GET.copy()
+        if "paid_from" not in data and "paid_to" not in data:
+            today = timezone.localdate()
+            data["paid_from"] = today.replace(day=1).isoformat()
+            data["paid_to"] = today.isoformat()
+        return data
+
+    def criteria(self):
+        return self.filterset.paid_criteria() if self.filterset is not None else {}
+
+    def filtered_queryset(self):
+        queryset = super().filtered_queryset()
+        criteria = self.criteria()
+        if not criteria:  # no payment filter: bills that received any payment
+            queryset = filter_paid(queryset)
+        payments = payments_made(**criteria).filter(debit_id=OuterRef("entry_id"))
+        by_bill = payments.order_by().values("debit_id")
+        return queryset.annotate(
+            paid=Subquery(
+                by_bill.annotate(total=Sum("amount")).values("total"), output_field=MONEY
+            ),
+            paid_on=Subquery(
+                by_bill.annotate(day=Max("made_by__business_date")).values("day"),
+                output_field=DateField(),
+            ),
+        )
+
+    def get_totals(self, queryset):
+        count, totals = super().get_totals(queryset)
+        paid = money(paid_total(queryset, **self.criteria()))
+        return count, [*totals, ("bill-paid", _("Paid in the period"), paid)]
+
+
+class ArrearsListView(BillListView):
+    """The arrears (F7.3): bills with something left to pay (unpaid, partly paid, with the
+    inspectors), with the amount outstanding and the accounts that owe it; every bill
+    filter combines."""
+
+    filterset_class = ArrearsFilterSet
+    title = gettext_lazy("Arrears")
+    export_name = "arrears"
+
+    def get_queryset(self):
+        return filter_arrears(super().get_queryset())
+
+    def get_totals(self, queryset):
+        count, totals = super().get_totals(queryset)
+        accounts = queryset.order_by().aggregate(n=Count("customer_id", distinct=True))["n"]
+        return count, [*totals, ("bill-accounts", _("Accounts owing"), accounts)]
 
 
 def entries(queryset):

@@ -244,9 +244,10 @@ def bill_period(actor, period, *, issued_on, due_on, run_book=None, reading_ids=
 
 
 def _finish_run(run_id):
-    left = BillRunBook.objects.filter(run_id=run_id, status=BookStatus.QUEUED).exists()
-    if not left:
-        BillRun.objects.filter(pk=run_id, finished_at=None).update(finished_at=timezone.now())
+    if BillRunBook.objects.filter(run_id=run_id, status=BookStatus.QUEUED).exists():
+        return
+    if BillRun.objects.filter(pk=run_id, finished_at=None).update(finished_at=timezone.now()):
+        hooks.run_finished(run_id)
 
 
 # ------------------------------------------------------------------ writing

@@ -15,10 +15,12 @@ partly paid (something settled); unpaid.
 
 from decimal import Decimal
 
+from django.db import models
 from django.db.models import (
     Case,
     CharField,
     DecimalField,
+    Exists,
     ExpressionWrapper,
     F,
     OuterRef,
@@ -29,8 +31,9 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
 
-from .models import Allocation, Bill, BillKind, BillState, BillStatus, EntryKind
+from .models import Account, Allocation, Bill, BillKind, BillState, BillStatus, EntryKind
 
 ZERO = Decimal("0.00")
 MONEY = DecimalField(max_digits=14, decimal_places=2)
@@ -103,6 +106,109 @@ def filter_bill_status(queryset, value):
     if value == BillStatus.UNPAID:
         return bills.filter(inspection=False, amount__gt=0, status_settled__lte=0)
     return queryset.none()
+
+
+# The statuses of a bill with something left to pay (the arrears, F7.3).
+OPEN_STATUSES = (BillStatus.UNPAID, BillStatus.PARTLY_PAID, BillStatus.INSPECTION)
+
+
+def filter_arrears(queryset):
+    """Bills with something left to pay (unpaid, partly paid, transferred to inspection).
+
+    Only accounts whose bill balance is below zero can have such a bill: the ledger never
+    leaves open credit beside open debits (``ledger``), so an open bill means a negative
+    balance. Narrowing to those accounts first lets the database go through the bills by
+    account (``billing_bill_customer_idx``) instead of reading every bill's allocations.
+    """
+    in_debt = Account.objects.filter(balance__lt=0).values("customer_id")
+    return (
+        queryset.filter(
+            customer_id__in=in_debt, state=BillState.ISSUED, kind=BillKind.REGULAR, amount__gt=0
+        )
+        .alias(arrears_settled=allocated())
+        .filter(arrears_settled__lt=F("amount"))
+    )
+
+
+class PaidBy(models.TextChoices):
+    """How a bill was paid, as the ledger tells it: the kind and channel of the paying credit."""
+
+    COUNTER = "counter", _("At the counter")
+    BANK = "bank", _("Bank deduction")
+    COLLECTOR = "collector", _("Door-to-door collector")
+    MOBILE = "mobile", _("Mobile or online payment")
+    PREPAID = "prepaid", _("From the prepaid deposit")
+    OTHER = "other", _("Other channels")
+
+
+# Credits that are a payment of the customer's money (not a waiver, write-off or red bill).
+PAYMENT_KINDS = (EntryKind.PAYMENT, EntryKind.TRANSFER_IN)
+# Ledger channels of payments (``channel`` of the entry; the counter posts none).
+COUNTER_CHANNELS = ("", "counter")
+MOBILE_CHANNELS = ("wechat", "alipay", "mobile", "unionpay", "online")
+NAMED_CHANNELS = (*COUNTER_CHANNELS, "bank", "collector", *MOBILE_CHANNELS)
+
+
+def paid_by_q(value, prefix=""):
+    """Q of payment entries (``prefix``: the path to the entry) made the :class:`PaidBy` way."""
+    payment = Q(**{f"{prefix}kind": EntryKind.PAYMENT})
+    channel = f"{prefix}channel"
+    if value == PaidBy.PREPAID:
+        return Q(**{f"{prefix}kind": EntryKind.TRANSFER_IN})
+    if value == PaidBy.COUNTER:
+        return payment & Q(**{f"{channel}__in": COUNTER_CHANNELS})
+    if value == PaidBy.MOBILE:
+        return payment & Q(**{f"{channel}__in": MOBILE_CHANNELS})
+    if value in (PaidBy.BANK, PaidBy.COLLECTOR):
+        return payment & Q(**{channel: value})
+    if value == PaidBy.OTHER:
+        return payment & ~Q(**{f"{channel}__in": NAMED_CHANNELS})
+    return Q()
+
+
+def payments_made(date_from=None, date_to=None, paid_by="", operator=""):
+    """Allocations of payments to debits that still stand, made between ``date_from`` and
+    ``date_to`` (the business date of the posting that made them: the payment, or the bill a
+    standing credit paid), ``paid_by`` a :class:`PaidBy`, the payment posted by ``operator``
+    (login name, exact, or name, contains). An allocation undone since (the payment or the
+    debit reversed: a negative allocation of the same pair) does not count.
+
+    Each condition reads an index: the entries' business date, the allocations' made-by,
+    credit and debit keys.
+    """
+    allocations = Allocation.objects.filter(amount__gt=0, credit__kind__in=PAYMENT_KINDS)
+    if date_from:
+        allocations = allocations.filter(made_by__business_date__gte=date_from)
+    if date_to:
+        allocations = allocations.filter(made_by__business_date__lte=date_to)
+    if paid_by:
+        allocations = allocations.filter(paid_by_q(paid_by, prefix="credit__"))
+    operator = (operator or "").strip()
+    if operator:
+        allocations = allocations.filter(
+            Q(credit__posted_by__username__iexact=operator)
+            | Q(credit__posted_by__name__icontains=operator)
+        )
+    undone = Allocation.objects.filter(
+        debit_id=OuterRef("debit_id"), credit_id=OuterRef("credit_id"), amount__lt=0
+    )
+    return allocations.filter(~Exists(undone))
+
+
+def filter_paid(queryset, **criteria):
+    """Bills that received a payment of :func:`payments_made` (``criteria``): one subquery of
+    the bills' ledger entries (``Bill.entry`` is unique, so indexed)."""
+    return queryset.filter(entry_id__in=payments_made(**criteria).values("debit_id"))
+
+
+def paid_total(bills, **criteria):
+    """Σ of the payments of :func:`payments_made` (``criteria``) to ``bills``."""
+    total = (
+        payments_made(**criteria)
+        .filter(debit_id__in=bills.order_by().values("entry_id"))
+        .aggregate(total=Sum("amount"))["total"]
+    )
+    return total or ZERO
 
 
 def open_bills(customer_id=None, queryset=None):

@@ -2,11 +2,13 @@
 
 Arrows point one way (billing ← payments): payments registers here, in its
 ``AppConfig.ready``, what it does when a bill run starts and when a book's bills are
-written (the deposit transfer right after a bill run, F4.3).
+written (the deposit transfer right after a bill run, F4.3); reports registers what it
+does when a run is finished (summing the new bills into its facts).
 """
 
 _run_started = []
 _bills_written = []
+_run_finished = []
 
 
 def register_run_started(func):
@@ -22,6 +24,13 @@ def register_bills_written(func):
     return func
 
 
+def register_run_finished(func):
+    """``func(run_id)`` runs once a bill run's last book is done (in that book's transaction:
+    use ``transaction.on_commit`` for work that must see the bills)."""
+    _run_finished.append(func)
+    return func
+
+
 def run_started(run):
     for func in _run_started:
         func(run)
@@ -30,3 +39,8 @@ def run_started(run):
 def bills_written(actor, customer_ids, run_book):
     for func in _bills_written:
         func(actor, customer_ids, run_book)
+
+
+def run_finished(run_id):
+    for func in _run_finished:
+        func(run_id)

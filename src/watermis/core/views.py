@@ -62,12 +62,16 @@ class ObjectListView(ScopedViewMixin, TemplateView):
     def get_title(self):
         return self.title or self.model._meta.verbose_name_plural
 
+    def get_filter_data(self):
+        """What the filters read: the query string (a named query may add its defaults)."""
+        return self.request.GET or None
+
     def filtered_queryset(self):
         queryset = self.get_queryset()
         self.filterset = None
         if self.filterset_class is not None:
             self.filterset = self.filterset_class(
-                self.request.GET or None, queryset=queryset, request=self.request
+                self.get_filter_data(), queryset=queryset, request=self.request
             )
             style_filter_form(self.filterset.form)
             if self.filterset.is_bound and self.filterset.is_valid():

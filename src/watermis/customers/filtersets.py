@@ -3,6 +3,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from watermis.core.filtersets import ScopedFilterSet
+from watermis.core.scoping import permission_name
 from watermis.org.models import Employee, Zone
 from watermis.tariffs.models import Caliber, Tariff, WaterCategory
 
@@ -68,6 +69,53 @@ def search_customers(queryset, value):
     if value.isascii() and value.isalpha():
         q |= Q(name_initials__startswith=value.lower())
     return queryset.filter(q)
+
+
+# Where a customer belongs, for the queries (M7) of rows that name a customer: the customer's
+# reading book and what follows from it (area, reader, collector), and its water-use category.
+PLACES = {
+    "area": ("book__area", Area.objects.all(), _("Reading area")),
+    "book": ("book", Book.objects.all(), _("Reading book")),
+    "reader": ("book__reader", Employee.objects.filter(is_reader=True), _("Meter reader")),
+    "collector": ("book__collector", Employee.objects.filter(is_collector=True), _("Collector")),
+    "category": ("category", WaterCategory.objects.all(), _("Water-use category")),
+}
+
+
+def place_filter(place, method="filter_place"):
+    """A choice of ``place`` (a key of :data:`PLACES`) read by :meth:`PlaceMixin.filter_place`."""
+    _lookup, queryset, label = PLACES[place]
+    return django_filters.ModelChoiceFilter(queryset=queryset, method=method, label=label)
+
+
+def customers_in(place, value):
+    """Customer ids (a subquery) of ``value`` of ``place`` (e.g. the books of a reader)."""
+    lookup = PLACES[place][0]
+    return Customer.objects.filter(**{lookup: value}).values("pk")
+
+
+class PlaceMixin:
+    """Filters rows by where their customer belongs (:data:`PLACES`): an id subquery on the
+    customer key, ``customer_field``, which the large tables index (entries, invoices,
+    waivers...). Declare the filters with :func:`place_filter`."""
+
+    customer_field = "customer"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        user = getattr(self.request, "user", None)
+        if user is None:
+            return
+        for name, (_lookup, queryset, _label) in PLACES.items():
+            # a choice the operator may not read (a cashier and the staff list) is left out
+            if name in self.filters and not user.has_perm(permission_name(queryset.model, "view")):
+                del self.filters[name]
+                self.form.fields.pop(name, None)
+
+    def filter_place(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.filter(**{f"{self.customer_field}_id__in": customers_in(name, value)})
 
 
 class CustomerFilterSet(ScopedFilterSet):

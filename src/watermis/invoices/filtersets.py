@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from watermis.billing.bill_filtersets import customers_matching
 from watermis.core.filtersets import ScopedFilterSet
+from watermis.customers.filtersets import PlaceMixin, place_filter
 from watermis.org.models import Zone
 from watermis.readings.query_forms import DATE_WIDGET
 
@@ -21,6 +22,15 @@ from .models import (
     Origin,
     StockState,
 )
+from .queries import PaidChannel
+from .services import COLLECTION_WORDS, METHOD_LABELS
+
+COLLECTED = "collected"
+# How an invoice's bills were paid, as it prints it (``Invoice.payment_method``).
+PAID_BY_CHOICES = [
+    *PaidChannel.CHOICES,
+    (COLLECTED, _("Door-to-door collection (invoice before payment)")),
+]
 
 
 def filter_operator(queryset, field, value):
@@ -53,8 +63,9 @@ class ItemTaxCodeFilterSet(ScopedFilterSet):
         fields = ["q"]
 
 
-class InvoiceFilterSet(ScopedFilterSet):
-    """Invoices by number, customer, operator, kind, state, date, origin, zone, amount (F7.6)."""
+class InvoiceFilterSet(PlaceMixin, ScopedFilterSet):
+    """Invoices by number, customer, operator, kind, state, date, origin, medium, zone, the
+    customer's area, book, reader, collector and category, how paid, amount (F7.6)."""
 
     number = django_filters.CharFilter(method="filter_number", label=_("Invoice number"))
     q = django_filters.CharFilter(
@@ -71,6 +82,14 @@ class InvoiceFilterSet(ScopedFilterSet):
     origin = django_filters.ChoiceFilter(choices=Origin.choices, label=_("How issued"))
     medium = django_filters.ChoiceFilter(choices=Medium.choices, label=_("Medium"))
     zone = django_filters.ModelChoiceFilter(queryset=Zone.objects.all(), label=_("Zone"))
+    area = place_filter("area")
+    book = place_filter("book")
+    reader = place_filter("reader")
+    collector = place_filter("collector")
+    category = place_filter("category")
+    paid_by = django_filters.ChoiceFilter(
+        choices=PAID_BY_CHOICES, method="filter_paid_by", label=_("Paid by")
+    )
     date_from = django_filters.DateFilter(
         field_name="business_date", lookup_expr="gte", label=_("From"), widget=DATE_WIDGET
     )
@@ -96,11 +115,22 @@ class InvoiceFilterSet(ScopedFilterSet):
             "origin",
             "medium",
             "zone",
+            "area",
+            "book",
+            "reader",
+            "collector",
+            "category",
+            "paid_by",
             "date_from",
             "date_to",
             "amount_min",
             "amount_max",
         ]
+
+    def filter_paid_by(self, queryset, name, value):
+        """The words the invoice printed for how its bills were paid."""
+        words = COLLECTION_WORDS if value == COLLECTED else METHOD_LABELS.get(value)
+        return queryset.filter(payment_method=words) if words else queryset
 
     def filter_number(self, queryset, name, value):
         """The number as printed (code and number, or a number's end: typed from the form)."""

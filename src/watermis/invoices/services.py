@@ -76,6 +76,8 @@ from .queries import (
 ZERO = Decimal("0.00")
 BATCH_LIMIT = 2000  # invoices of one batch (one request, one PDF)
 
+# An invoice a collector takes to the customer before the payment (walking collection).
+COLLECTION_WORDS = "走收"
 METHOD_LABELS = {
     PaidChannel.PREPAID: "预存抵扣",
     PaidChannel.BANK: "银行代扣",
@@ -508,7 +510,7 @@ def issue_invoice(
         tax_amount=tax,
         remark=(remark or "").strip()[:200],
         payment=payment,
-        payment_method="走收" if before_payment else payment_method(chosen, payment),
+        payment_method=COLLECTION_WORDS if before_payment else payment_method(chosen, payment),
         received=received,
         change=change,
         balance_before=balance_before,

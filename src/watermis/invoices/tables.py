@@ -78,6 +78,7 @@ class InvoiceTable(tables.Table):
     zone = tables.Column(accessor="zone__name", verbose_name=label(Invoice, "zone"), visible=False)
     red_of = tables.Column(accessor="red_of__number", verbose_name=label(Invoice, "red_of"))
     medium = tables.Column(visible=False)
+    payment_method = tables.Column(attrs=NOWRAP, visible=False)
     issued_at = tables.DateTimeColumn(format="Y-m-d H:i", attrs=NOWRAP, visible=False)
     void_reason = tables.Column(visible=False)
 
@@ -99,6 +100,7 @@ class InvoiceTable(tables.Table):
             "zone",
             "red_of",
             "medium",
+            "payment_method",
             "issued_at",
             "void_reason",
         )

@@ -28,6 +28,7 @@ OWN_APPS = (
     "documents",
     "invoices",
     "payments",
+    "reports",
 )
 
 VIEW_ORG = ["org.view_company", "org.view_zone", "org.view_businessunit", "org.view_employee"]
@@ -133,6 +134,7 @@ VIEW_DEPOSITS = [
 ]
 TAKE_DEPOSITS = [*VIEW_DEPOSITS, "payments.take_deposit"]
 WORK_DEPOSITS = [*VIEW_DEPOSITS, "payments.run_transfer", "payments.undo_transfer"]
+VIEW_REPORTS = ["reports.view_reports"]
 
 ROLE_PERMISSIONS = {
     ADMIN: "__all__",
@@ -166,6 +168,7 @@ ROLE_PERMISSIONS = {
         *SUPERVISE_COUNTER,
         *WORK_DEPOSITS,
         "payments.correct_any_deposit",
+        *VIEW_REPORTS,
     ],
     CLERK: [
         *VIEW_ORG,
@@ -184,6 +187,7 @@ ROLE_PERMISSIONS = {
         *WORK_BANK_COLLECTION,
         *VIEW_COUNTER,
         *WORK_DEPOSITS,
+        *VIEW_REPORTS,
     ],
     CASHIER: [
         "org.view_company",

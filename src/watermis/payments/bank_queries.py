@@ -25,7 +25,7 @@ from watermis.core import bulk
 from watermis.core.export import _cell_value
 from watermis.customers.models import Customer, PaymentMethod
 
-from .models import BankBatch, BankBatchLine, LineState
+from .models import BankBatch, BankBatchLine, BatchState, LineState
 
 ZERO = Decimal("0.00")
 FEN = Decimal("0.01")
@@ -44,6 +44,15 @@ def bank_batches_of_bills(bill_ids):
         return {}
     lines = bulk.filter_ids(BankBatchLine.objects.filter(state=LineState.SENT), "bill_id", ids)
     return dict(lines.values_list("bill_id", "batch__number"))
+
+
+def batches_at_bank(batches):
+    """How many of ``batches`` wait for (the rest of) the bank's answer, and how many bills
+    they still hold: {"count": batches, "lines": bills}."""
+    result = batches.filter(state__in=(BatchState.OPEN, BatchState.PARTLY)).aggregate(
+        n=Count("pk"), lines=Sum(F("line_count") - F("paid_count") - F("failed_count"))
+    )
+    return {"count": result["n"], "lines": result["lines"] or 0}
 
 
 def mandated_customers(bank, zone=None, books=()):

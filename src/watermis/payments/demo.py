@@ -74,6 +74,9 @@ def build(rng, today=None):
     start = timezone.make_aware(datetime.datetime.combine(today, datetime.time(8, 30)))
     if timezone.localdate(real_now) == today:
         start = min(start, real_now - datetime.timedelta(hours=2))
+        if timezone.localdate(start) != today:  # just after midnight: yesterday's morning
+            today = timezone.localdate(start)
+            start = timezone.make_aware(datetime.datetime.combine(today, datetime.time(8, 30)))
     operators = {
         o.username: o
         for o in Operator.objects.filter(username__in=("cashier", "cashier2", "manager"))

@@ -5,15 +5,17 @@ from django.utils.translation import gettext_lazy as _
 
 from watermis.billing.bill_filtersets import customers_matching
 from watermis.core.filtersets import ScopedFilterSet
+from watermis.customers.filtersets import PlaceMixin, place_filter
 from watermis.invoices.filtersets import filter_operator
 from watermis.org.models import Zone
+from watermis.readings.query_filtersets import MonthFilter
 from watermis.readings.query_forms import DATE_WIDGET
 
 from .models import CounterMethod, CounterPayment, LateFeeWaiver
 from .queries import in_zone
 
 
-class CounterPaymentFilterSet(ScopedFilterSet):
+class CounterPaymentFilterSet(PlaceMixin, ScopedFilterSet):
     q = django_filters.CharFilter(
         method="filter_customer", label=_("Account, name, initials, address or phone")
     )
@@ -28,9 +30,20 @@ class CounterPaymentFilterSet(ScopedFilterSet):
     zone = django_filters.ModelChoiceFilter(
         queryset=Zone.objects.all(), method="filter_zone", label=_("Zone")
     )
+    area = place_filter("area")
+    book = place_filter("book")
+    reader = place_filter("reader")
+    collector = place_filter("collector")
+    category = place_filter("category")
     cross_zone = django_filters.BooleanFilter(label=_("Cross-zone"))
     reversed = django_filters.BooleanFilter(
         field_name="reversal_entry", lookup_expr="isnull", exclude=True, label=_("Reversed")
+    )
+    amount_min = django_filters.NumberFilter(
+        field_name="amount", lookup_expr="gte", label=_("Amount from")
+    )
+    amount_max = django_filters.NumberFilter(
+        field_name="amount", lookup_expr="lte", label=_("Amount to")
     )
 
     class Meta:
@@ -42,8 +55,15 @@ class CounterPaymentFilterSet(ScopedFilterSet):
             "cashier",
             "method",
             "zone",
+            "area",
+            "book",
+            "reader",
+            "collector",
+            "category",
             "cross_zone",
             "reversed",
+            "amount_min",
+            "amount_max",
         ]
 
     def filter_customer(self, queryset, name, value):
@@ -57,8 +77,10 @@ class CounterPaymentFilterSet(ScopedFilterSet):
         return in_zone(queryset, value)
 
 
-class LateFeeWaiverFilterSet(ScopedFilterSet):
-    """Waivers by customer, dates, who waived, who authorised, zone, above the limit (F7.8)."""
+class LateFeeWaiverFilterSet(PlaceMixin, ScopedFilterSet):
+    """Waivers by customer, dates, who waived, who authorised, zone, the customer's area,
+    book, reader, collector and category, the bill's month, how the payment was made, above
+    the limit, reason, reversed, amount (F7.8); every filter combines."""
 
     q = django_filters.CharFilter(
         method="filter_customer", label=_("Account, name, initials, address or phone")
@@ -72,6 +94,16 @@ class LateFeeWaiverFilterSet(ScopedFilterSet):
     operator = django_filters.CharFilter(method="filter_waived_by", label=_("Waived by"))
     authoriser = django_filters.CharFilter(method="filter_authoriser", label=_("Authorised by"))
     zone = django_filters.ModelChoiceFilter(queryset=Zone.objects.all(), label=_("Zone"))
+    area = place_filter("area")
+    book = place_filter("book")
+    reader = place_filter("reader")
+    collector = place_filter("collector")
+    category = place_filter("category")
+    month_from = MonthFilter(field_name="bill__month", lookup_expr="gte", label=_("From month"))
+    month_to = MonthFilter(field_name="bill__month", lookup_expr="lte", label=_("To month"))
+    method = django_filters.ChoiceFilter(
+        field_name="payment__method", choices=CounterMethod.choices, label=_("Paid by")
+    )
     above_limit = django_filters.BooleanFilter(
         field_name="authoriser", lookup_expr="isnull", exclude=True, label=_("Above the limit")
     )
@@ -85,6 +117,9 @@ class LateFeeWaiverFilterSet(ScopedFilterSet):
     amount_min = django_filters.NumberFilter(
         field_name="amount", lookup_expr="gte", label=_("Amount from")
     )
+    amount_max = django_filters.NumberFilter(
+        field_name="amount", lookup_expr="lte", label=_("Amount to")
+    )
 
     class Meta:
         model = LateFeeWaiver
@@ -95,10 +130,19 @@ class LateFeeWaiverFilterSet(ScopedFilterSet):
             "operator",
             "authoriser",
             "zone",
+            "area",
+            "book",
+            "reader",
+            "collector",
+            "category",
+            "month_from",
+            "month_to",
+            "method",
             "above_limit",
             "reason",
             "reversed",
             "amount_min",
+            "amount_max",
         ]
 
     def filter_customer(self, queryset, name, value):

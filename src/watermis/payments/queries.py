@@ -11,6 +11,8 @@ Day-end, per cashier and business day:
 - late-fee waivers granted that day by that operator (not reversed with their payment):
   count and amount;
 - payments for customers of other zones (cross-zone): count and amount.
+
+A day's takings (the home page's dashboard), from the ledger: :func:`takings_on`.
 """
 
 from dataclasses import dataclass, field
@@ -18,10 +20,14 @@ from decimal import Decimal
 
 from django.db.models import Count, DecimalField, F, Q, Sum
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
 
+from watermis.billing.models import EntryKind
 from watermis.core.money import FEN
 
-from .models import CounterMethod, LateFeeWaiver
+from .bank import CHANNEL as BANK_CHANNEL
+from .collection import CHANNEL as COLLECTOR_CHANNEL
+from .models import CounterMethod, DepositChannel, LateFeeWaiver
 
 ZERO = Decimal("0.00")
 MONEY = DecimalField(max_digits=16, decimal_places=2)
@@ -229,7 +235,16 @@ def payments_for(queryset):
 
 
 def waivers_for(queryset):
-    return queryset.select_related("customer", "bill", "zone", "operator", "authoriser", "payment")
+    return queryset.select_related(
+        "customer",
+        "customer__book",
+        "customer__category",
+        "bill",
+        "zone",
+        "operator",
+        "authoriser",
+        "payment",
+    )
 
 
 def receipt_lines(payment):
@@ -243,3 +258,121 @@ def receipt_lines(payment):
 
 def payment_waivers(payment):
     return list(LateFeeWaiver.objects.filter(payment=payment).select_related("authoriser", "bill"))
+
+
+# ------------------------------------------------------------------ a day's takings
+
+TAKEN_KINDS = (EntryKind.PAYMENT, EntryKind.DEPOSIT)
+CHANNEL_LABELS = {
+    **{c.value: c.label for c in DepositChannel},  # outside channels (WeChat Pay, Alipay...)
+    "": _("Counter"),
+    BANK_CHANNEL: _("Bank deduction"),
+    COLLECTOR_CHANNEL: _("Walking collection"),
+}
+
+
+@dataclass
+class Takings:
+    """Money of one kind taken on a day: what came in, and what was reversed that day
+    (of that day's or of an earlier day's takings)."""
+
+    count: int = 0
+    amount: Decimal = ZERO
+    reversed_count: int = 0
+    reversed: Decimal = ZERO
+
+    @property
+    def net(self):
+        return self.amount - self.reversed
+
+    def add(self, reversal, count, amount):
+        if reversal:
+            self.reversed_count += count
+            self.reversed += amount
+        else:
+            self.count += count
+            self.amount += amount
+
+
+@dataclass
+class Way:
+    """One way payments came in: a counter method, or a channel (bank, collector...)."""
+
+    channel: str
+    method: str | None
+    label: str
+    takings: Takings = field(default_factory=Takings)
+
+
+@dataclass
+class DayTakings:
+    """Payments and prepaid deposits of a business day: totals, payments by way, per zone."""
+
+    payments: Takings = field(default_factory=Takings)
+    deposits: Takings = field(default_factory=Takings)
+    ways: list = field(default_factory=list)  # [Way] of payments, counter methods first
+    zones: dict = field(default_factory=dict)  # zone id → {"payments": .., "deposits": ..}
+
+
+def _way_order(way):
+    methods = list(CounterMethod.values)
+    if way.channel == "" and way.method in methods:
+        return (0, methods.index(way.method), "")
+    return (1 if way.channel == "" else 2, 0, way.channel)
+
+
+def way_label(channel, method):
+    """A payment's way as the dashboard names it: its counter method, else its channel."""
+    if channel == "" and method:
+        return CounterMethod(method).label if method in CounterMethod.values else method
+    return CHANNEL_LABELS.get(channel, channel)
+
+
+def takings_on(entries, day):
+    """What came in on business day ``day`` among ``entries`` (the operator's ledger
+    entries), in one grouped query: payment and prepaid-deposit credits of that day, less
+    the reversals of such credits posted that day (money given back that day, as the
+    cashier's day-end counts it). Payments are split by way: a counter payment by the
+    method of its counter record, any other by its ledger channel. Entries count in the
+    customer's zone."""
+    rows = (
+        entries.filter(business_date=day)
+        .filter(
+            Q(kind__in=TAKEN_KINDS) | Q(kind=EntryKind.REVERSAL, reverses__kind__in=TAKEN_KINDS)
+        )
+        .order_by()
+        .values(
+            "zone_id",
+            "kind",
+            "channel",
+            "counter_payment__method",
+            "reverses__kind",
+            "reverses__channel",
+            "reverses__counter_payment__method",
+        )
+        .annotate(n=Count("id"), total=Sum("amount"))
+    )
+    result = DayTakings()
+    ways = {}
+    for row in rows:
+        reversal = row["kind"] == EntryKind.REVERSAL
+        prefix = "reverses__" if reversal else ""
+        kind = row[f"{prefix}kind"]
+        amount = _fen(row["total"])
+        zone = result.zones.setdefault(
+            row["zone_id"], {"payments": Takings(), "deposits": Takings()}
+        )
+        if kind == EntryKind.DEPOSIT:
+            result.deposits.add(reversal, row["n"], amount)
+            zone["deposits"].add(reversal, row["n"], amount)
+            continue
+        result.payments.add(reversal, row["n"], amount)
+        zone["payments"].add(reversal, row["n"], amount)
+        channel = row[f"{prefix}channel"]
+        method = row[f"{prefix}counter_payment__method"] if channel == "" else None
+        key = (channel, method)
+        if key not in ways:
+            ways[key] = Way(channel, method, way_label(channel, method))
+        ways[key].takings.add(reversal, row["n"], amount)
+    result.ways = sorted(ways.values(), key=_way_order)
+    return result

@@ -97,8 +97,15 @@ class LateFeeWaiverTable(tables.Table):
         attrs=NOWRAP,
     )
     payment = tables.Column(_("Payment"), accessor="payment_id", attrs=NOWRAP)
+    method = tables.Column(
+        label(CounterPayment, "method"), accessor="payment__method", attrs=NOWRAP, visible=False
+    )
     state = tables.Column(_("State"), accessor="payment__reversal_entry_id", attrs=NOWRAP)
     zone = tables.Column(accessor="zone__name", verbose_name=label(LateFeeWaiver, "zone"))
+    book = tables.Column(_("Book"), accessor="customer__book__code", attrs=NOWRAP, visible=False)
+    category = tables.Column(
+        _("Water-use category"), accessor="customer__category__name", visible=False
+    )
 
     class Meta:
         model = LateFeeWaiver
@@ -115,8 +122,11 @@ class LateFeeWaiverTable(tables.Table):
             "operator",
             "authoriser",
             "payment",
+            "method",
             "state",
             "zone",
+            "book",
+            "category",
         )
         order_by = ("-at",)
 
@@ -141,6 +151,12 @@ class LateFeeWaiverTable(tables.Table):
 
     def value_state(self, record, value):
         return _("Reversed with the payment") if value else _("Granted")
+
+    def render_method(self, record):
+        return record.payment.get_method_display() if record.payment_id else ""
+
+    def value_method(self, record):
+        return self.render_method(record)
 
     def render_payment(self, record, value):
         if not value:

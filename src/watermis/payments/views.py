@@ -453,6 +453,8 @@ class DayEndView(PermissionMixin, TemplateView):
         zones = queries.zone_totals(payments, **options)
         if request.GET.get("export") == "xlsx":
             return self.export(rows, total)
+        if request.GET.get("export") == "pdf":
+            return self.pdf(rows, total, data)
         return self.render_to_response(
             self.get_context_data(
                 title=_("Cashier day-end"),
@@ -468,6 +470,50 @@ class DayEndView(PermissionMixin, TemplateView):
         )
 
     def export(self, rows, total):
+        header, data = self.sheet(rows, total)
+        return xlsx_response("day-end", str(_("Cashier day-end")), header, data)
+
+    def pdf(self, rows, total, chosen):
+        """The day-end as a PDF of the document engine (F8.1, F8.7), one row per cashier and
+        day, the total last."""
+        from watermis.documents.report_pdf import render_table
+        from watermis.documents.views import pdf_response
+        from watermis.org.queries import company_name
+
+        header, data = self.sheet(rows, total)
+        texts = [
+            [
+                f"{v:,.2f}"
+                if isinstance(v, Decimal)
+                else (
+                    v.strftime("%Y-%m-%d")
+                    if hasattr(v, "strftime")
+                    else ""
+                    if v is None
+                    else str(v)
+                )
+                for v in row
+            ]
+            for row in data
+        ]
+        span = f"{chosen['date_from']:%Y-%m-%d} – {chosen['date_to']:%Y-%m-%d}"
+        if chosen["zone"] is not None:
+            span += f" · {chosen['zone']}"
+        user = self.request.user
+        document = render_table(
+            str(_("Cashier day-end")),
+            span,
+            [str(h) for h in header],
+            texts[:-1],
+            texts[-1],
+            numeric=[False, False] + [True] * (len(header) - 2),
+            company=company_name(),
+            operator=getattr(user, "name", "") or user.get_username(),
+        )
+        return pdf_response(document, f"day-end-{chosen['date_from']:%Y%m%d}.pdf", inline=True)
+
+    def sheet(self, rows, total):
+        """The day-end's header and rows (the total last) as plain values."""
         methods = list(CounterMethod)
         header = [
             _("Business date"),
@@ -504,7 +550,7 @@ class DayEndView(PermissionMixin, TemplateView):
 
         data = [cells(row, row.day, row.cashier) for row in rows]
         data.append(cells(total, None, _("Total")))
-        return xlsx_response("day-end", str(_("Cashier day-end")), header, data)
+        return header, data
 
 
 # ------------------------------------------------------------------------- waiver limits

@@ -6,19 +6,25 @@ from django.db.models import Count, F, Q, Sum
 
 from watermis.customers.models import Meter, MeterKind
 
-from .models import Reading, ReadingPeriod, ReadingState
+from .models import PeriodStatus, Reading, ReadingPeriod, ReadingState
 
 READ_STATES = (ReadingState.ENTERED, ReadingState.HELD)
 
 
 def _counts(queryset, *group):
-    return queryset.values(*group).annotate(
-        total=Count("id"),
-        read=Count("id", filter=Q(state__in=READ_STATES)),
-        held=Count("id", filter=Q(state=ReadingState.HELD)),
-        abnormal=Count("id", filter=~Q(anomaly="")),
-        estimated=Count("id", filter=Q(estimated=True)),
-        volume=Sum("volume"),
+    # order_by(): the default ordering (by period, then the period's zone and book) would
+    # join zones and books into the grouping for nothing
+    return (
+        queryset.order_by()
+        .values(*group)
+        .annotate(
+            total=Count("id"),
+            read=Count("id", filter=Q(state__in=READ_STATES)),
+            held=Count("id", filter=Q(state=ReadingState.HELD)),
+            abnormal=Count("id", filter=~Q(anomaly="")),
+            estimated=Count("id", filter=Q(estimated=True)),
+            volume=Sum("volume"),
+        )
     )
 
 
@@ -33,6 +39,28 @@ def progress_by_period(periods):
     """Per period: total rows, read, held, abnormal, estimated, volume, pending and percent."""
     rows = _counts(Reading.objects.filter(period__in=periods, sequence=1), "period_id")
     return {row["period_id"]: row for row in _with_percent(list(rows))}
+
+
+def open_months(periods):
+    """The billing months still open (not closed by month-end) per zone: [{zone_id, month,
+    books}] of the open book periods among ``periods``, oldest month first."""
+    rows = (
+        periods.filter(status=PeriodStatus.OPEN, book__isnull=False)
+        .order_by()
+        .values("zone_id", "month")
+        .annotate(books=Count("id"))
+        .order_by("month", "zone_id")
+    )
+    return list(rows)
+
+
+def progress_by_zone_month(periods):
+    """The figures of :func:`progress_by_period` per zone and billing month, and the reads
+    entered but not billed yet: {(zone id, month): row}."""
+    rows = _counts(
+        Reading.objects.filter(period__in=periods, sequence=1), "zone_id", "period__month"
+    ).annotate(unbilled=Count("id", filter=Q(state=ReadingState.ENTERED, billed=False)))
+    return {(row["zone_id"], row["period__month"]): row for row in _with_percent(list(rows))}
 
 
 def progress_by_reader(periods):
@@ -114,31 +142,48 @@ def months_ending(last, count):
     ]
 
 
-def loss_rate_history(master, months):
-    """One master meter's loss figures per month of ``months`` (F7.1), oldest first.
+def _ids(masters):
+    """Master meters as ids for a filter: a queryset stays a subquery."""
+    return masters.values("pk") if hasattr(masters, "values") else list(masters)
 
-    The same figures as :func:`loss_rates` (customer meters count once), in two
-    grouped queries instead of two per month.
+
+def loss_rate_trend(masters, months):
+    """The loss figures of a set of master meters per month of ``months``, oldest first:
+    a zone's or the company's loss rate over time (F6.1, F9.2).
+
+    ``masters``: master meters (a queryset, or ids) of one kind: a plant outlet's volume
+    behind is its district meters', so adding both kinds would count water twice. For
+    each month the figures add up the masters read in it: their volume, the customer
+    volume behind them (customer meters count once, as in :func:`loss_rates`), the loss
+    and the rate; ``masters`` says how many were read. In a month without any master
+    read, volume, loss and rate are None and the volume behind is all of theirs. Two
+    grouped queries, whatever the number of meters and months.
     """
-    supplied = dict(
-        Reading.objects.filter(meter=master, period__month__in=months, state__in=READ_STATES)
-        .values("period__month")
+    ids = _ids(masters)
+    supplied = {month: {} for month in months}  # month -> {master id: volume}
+    for row in (
+        Reading.objects.filter(meter_id__in=ids, period__month__in=months, state__in=READ_STATES)
+        .values("meter_id", "period__month")
         .annotate(v=Sum("volume"))
-        .values_list("period__month", "v")
-    )
-    behind = {
-        row["period__month"]: (row["v"] or Decimal(0), row["n"])
-        for row in Reading.objects.filter(
-            meter__master=master, period__month__in=months, state__in=READ_STATES
+    ):
+        if row["v"] is not None:
+            supplied[row["period__month"]][row["meter_id"]] = row["v"]
+    behind = {month: {} for month in months}  # month -> {master id: (volume, meters)}
+    for row in (
+        Reading.objects.filter(
+            meter__master_id__in=ids, period__month__in=months, state__in=READ_STATES
         )
         .exclude(meter__parent__master_id=F("meter__master_id"))
-        .values("period__month")
+        .values("meter__master_id", "period__month")
         .annotate(v=Sum("volume"), n=Count("meter_id", distinct=True))
-    }
+    ):
+        behind[row["period__month"]][row["meter__master_id"]] = (row["v"] or Decimal(0), row["n"])
     result = []
     for month in months:
-        volume = supplied.get(month)
-        used, meters = behind.get(month, (Decimal(0), 0))
+        read = supplied[month]
+        pairs = [fig for master, fig in behind[month].items() if not read or master in read]
+        volume = sum(read.values(), Decimal(0)) if read else None
+        used = sum((v for v, _n in pairs), Decimal(0))
         loss = rate = None
         if volume is not None:
             loss = volume - used
@@ -146,11 +191,18 @@ def loss_rate_history(master, months):
         result.append(
             {
                 "month": month,
+                "masters": len(read),
                 "master_volume": volume,
                 "customer_volume": used,
-                "customer_meters": meters,
+                "customer_meters": sum(n for _v, n in pairs),
                 "loss": loss,
                 "rate": rate,
             }
         )
     return result
+
+
+def loss_rate_history(master, months):
+    """One master meter's loss figures per month of ``months`` (F7.1), oldest first: the
+    figures of :func:`loss_rate_trend` for that meter alone (and :func:`loss_rates`')."""
+    return loss_rate_trend([master.pk], months)

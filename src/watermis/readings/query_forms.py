@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from watermis.core.forms import BootstrapMixin, ScopedFormMixin
-from watermis.customers.models import Meter
+from watermis.customers.models import Meter, MeterKind
 from watermis.org.models import Zone
 
 MONTH_WIDGET = forms.DateInput(attrs={"type": "month"}, format="%Y-%m")
@@ -34,6 +34,65 @@ class MonthZoneForm(ScopedFormMixin, forms.Form):
     zone = forms.ModelChoiceField(
         queryset=Zone.objects.all(), required=False, label=_("Zone"), empty_label=_("All zones")
     )
+
+
+class LossTrendForm(MonthZoneForm):
+    """The last month, the zone (or all) and the kind of master meters of a loss-rate trend:
+    kinds are never added together (a plant outlet's volume behind is its district meters')."""
+
+    KINDS = [
+        (MeterKind.DISTRICT, _("District master meters")),
+        (MeterKind.PLANT, _("Plant outlet meters")),
+    ]
+
+    month = MonthField(label=_("To month"))
+    kind = forms.ChoiceField(label=_("Master meters"), choices=KINDS)
+
+
+class LossRateForm(MonthZoneForm):
+    """The loss-rate query (F7.1): month, zone, kind of master meter, how the rate stands,
+    meter number or location; all combine."""
+
+    BANDS = [
+        ("high", _("Above the limit")),
+        ("normal", _("Within the limit")),
+        ("negative", _("Negative: check the readings")),
+        ("unread", _("Master meter not read")),
+    ]
+
+    kind = forms.ChoiceField(
+        choices=[("", _("All kinds"))]
+        + [c for c in MeterKind.choices if c[0] != MeterKind.CUSTOMER],
+        required=False,
+        label=_("Kind"),
+    )
+    band = forms.ChoiceField(
+        choices=[("", _("All rates")), *BANDS], required=False, label=_("Loss rate")
+    )
+    q = forms.CharField(required=False, label=_("Meter number or location"))
+
+
+class MasterHistoryForm(BootstrapMixin, forms.Form):
+    """The months of one master meter's history (F7.1): up to ``month``, from ``month_from``
+    (or the 24 months before)."""
+
+    MAX_MONTHS = 120
+
+    month_from = MonthField(label=_("From month"), required=False)
+    month = MonthField(label=_("To month"))
+
+    def clean(self):
+        data = super().clean()
+        first, last = data.get("month_from"), data.get("month")
+        if first and last:
+            if first > last:
+                self.add_error("month_from", _("The first month is after the last."))
+            elif (last.year - first.year) * 12 + last.month - first.month >= self.MAX_MONTHS:
+                self.add_error(
+                    "month_from",
+                    _("Choose at most %(months)s months.") % {"months": self.MAX_MONTHS},
+                )
+        return data
 
 
 class MonthRangeForm(BootstrapMixin, forms.Form):

@@ -256,18 +256,6 @@ def loss_css(rate):
     return ""
 
 
-class LossHistoryTable(tables.Table):
-    month = MonthColumn(_("Month"), attrs=NOWRAP)
-    master_volume = tables.Column(_("Supplied (m³)"), attrs=NUMBER)
-    customer_volume = tables.Column(_("Volume behind (m³)"), attrs=NUMBER)
-    customer_meters = tables.Column(_("Meters behind read"), attrs=NUMBER)
-    loss = tables.Column(_("Loss (m³)"), attrs=NUMBER)
-    rate = tables.Column(_("Loss rate %"), attrs=NUMBER)
-
-    class Meta:
-        row_attrs = {"class": lambda record: loss_css(record["rate"])}
-
-
 class ProgressTable(tables.Table):
     """Progress per book (F2.3): dicts of :func:`watermis.readings.queries.progress_by_period`."""
 

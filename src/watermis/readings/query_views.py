@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 from django_tables2 import RequestConfig
 
+from watermis.core.charts import LINE, TABLE, Axis, Series, chart_spec, export_rows, month_text
 from watermis.core.export import table_rows, xlsx_response
 from watermis.core.views import (
     PER_PAGE_CHOICES,
@@ -27,21 +28,34 @@ from watermis.core.views import (
     ScopedViewMixin,
     add_service_errors,
 )
-from watermis.customers.models import Meter
+from watermis.customers.models import Meter, MeterKind
 
 from . import queries, services
 from .models import MonitoredMeter, Reading, ReadingPeriod, ReadingState
-from .query_filtersets import AbnormalReadingFilterSet, MonitoredMeterFilterSet, ReadingFilterSet
-from .query_forms import MonthRangeForm, MonthZoneForm, StartMonitoringForm, StopMonitoringForm
+from .query_filtersets import (
+    AbnormalReadingFilterSet,
+    MonitoredMeterFilterSet,
+    MonitoredReadingFilterSet,
+    ReadingFilterSet,
+)
+from .query_forms import (
+    LossRateForm,
+    LossTrendForm,
+    MasterHistoryForm,
+    MonthRangeForm,
+    MonthZoneForm,
+    StartMonitoringForm,
+    StopMonitoringForm,
+)
 from .query_tables import (
     LOSS_RATE_LIMIT,
     AbnormalReadingTable,
-    LossHistoryTable,
     LossRateTable,
     MonitoredMeterTable,
     ProgressTable,
     ReaderProgressTable,
     ReadingTable,
+    loss_css,
     url_or_none,
 )
 
@@ -157,6 +171,19 @@ class MonitoredMeterListView(ObjectListView):
 
     def get_queryset(self):
         return super().get_queryset().select_related("meter__customer", "zone", "added_by")
+
+
+class MonitoredReadingListView(ReadingListView):
+    """Monitored-reading history (F7.5) across meters: every read of the meters under watch
+    (or watched before), with every read filter and the watch's state."""
+
+    filterset_class = MonitoredReadingFilterSet
+    title = gettext_lazy("Monitored reads")
+    export_name = "monitored-reads"
+
+    def get_queryset(self):
+        watches = MonitoredMeter.objects.restrict(self.request.user, "view")
+        return super().get_queryset().filter(meter_id__in=watches.values("meter_id"))
 
 
 class MonitoredMeterAddView(PermissionMixin, TemplateView):
@@ -350,21 +377,45 @@ def master_meters(user):
     return Meter.objects.restrict(user, "view").filter(kind__in=services.MASTER_KINDS)
 
 
+def in_band(row, band, limit=LOSS_RATE_LIMIT):
+    """Whether a loss-rate row is in ``band`` (a :attr:`LossRateForm.BANDS` key, or "")."""
+    rate = row["rate"]
+    if band == "unread":
+        return row["master_volume"] is None
+    if band == "high":
+        return rate is not None and rate > limit
+    if band == "negative":
+        return rate is not None and rate < 0
+    if band == "normal":
+        return rate is not None and 0 <= rate <= limit
+    return True
+
+
 class LossRateView(PermissionMixin, TemplateView):
-    """Each master meter's loss rate for a month and zone; above 12 % (CJJ 92 grade 2) marked."""
+    """Each master meter's loss rate for a month (F7.1), by zone, kind, rate band and meter
+    number or location, all combined; above 12 % (CJJ 92 grade 2) marked."""
 
     permission_required = "readings.view_reading"
     template_name = "readings/query_loss_rates.html"
 
     def get(self, request, *args, **kwargs):
-        form = month_zone_form(request, masters=True)
+        data = request.GET.copy()
+        if not data.get("month"):
+            data["month"] = f"{latest_month(request.user, masters=True):%Y-%m}"
+        form = LossRateForm(data, user=request.user)
         rows = []
         if form.is_valid():
             zone = form.cleaned_data["zone"]
             masters = master_meters(request.user).select_related("zone")
+            if form.cleaned_data["kind"]:
+                masters = masters.filter(kind=form.cleaned_data["kind"])
+            text = form.cleaned_data["q"].strip()
+            if text:
+                masters = masters.filter(Q(number__istartswith=text) | Q(location__icontains=text))
             rows = queries.loss_rates(
                 [zone.pk] if zone else None, form.cleaned_data["month"], masters=masters
             )
+            rows = [row for row in rows if in_band(row, form.cleaned_data["band"])]
         for row in rows:
             row["kind_label"] = row["master"].get_kind_display()
             row["zone_name"] = row["master"].zone.name
@@ -410,65 +461,51 @@ def loss_totals(rows):
     return list(totals.values())
 
 
-def loss_chart(rows, limit=LOSS_RATE_LIMIT, width=760, height=240):
-    """Geometry of a bar chart of monthly loss rates, drawn by the template as inline SVG."""
-    left, right, top, bottom = 44, 8, 12, 28
-    rates = [r["rate"] for r in rows if r["rate"] is not None]
-    high = max([float(limit) * 1.25, *(float(r) for r in rates)])
-    low = min([0.0, *(float(r) for r in rates)])
-    plot_h = height - top - bottom
-    slot = (width - left - right) / max(len(rows), 1)
+def loss_chart(rows, title, masters_read=False):
+    """The chart spec of monthly loss figures (:func:`queries.loss_rate_trend` rows): supplied
+    and the volume behind as bars (m³, 2 places as stored), the loss rate as a line (%) with
+    the grade-2 limit; the loss, the meters behind read (and master meters read) in the
+    table only."""
+    series = [
+        Series("master_volume", _("Supplied"), "m³", places=2),
+        Series("customer_volume", _("Volume behind"), "m³", places=2),
+        Series("loss", _("Loss"), "m³", type=TABLE, places=2),
+        Series(
+            "rate",
+            _("Loss rate"),
+            "%",
+            type=LINE,
+            axis=1,
+            limit=LOSS_RATE_LIMIT,
+            limit_label=f"{LOSS_RATE_LIMIT} %",
+        ),
+        Series("customer_meters", _("Meters behind read"), type=TABLE),
+    ]
+    if masters_read:
+        series.insert(0, Series("masters", _("Master meters read"), type=TABLE))
+    return chart_spec(
+        rows,
+        title=title,
+        category="month",
+        category_label=_("Month"),
+        category_text=month_text,
+        series=series,
+        axes=[Axis("m³"), Axis("%")],
+        row_class=lambda row: loss_css(row["rate"]),
+    )
 
-    def y(value):
-        return round(top + (high - value) / (high - low) * plot_h, 1)
 
-    zero = y(0)
-    bars = []
-    for n, row in enumerate(rows):
-        x = round(left + n * slot + slot * 0.15, 1)
-        bar = {
-            "x": x,
-            "w": round(slot * 0.7, 1),
-            "cx": round(left + n * slot + slot / 2, 1),
-            "month": row["month"],
-            "label": f"{row['month']:%y-%m}" if n % 3 == 0 or n == len(rows) - 1 else "",
-            "rate": row["rate"],
-        }
-        if row["rate"] is None:
-            bar.update(missing=True, y=zero - 2, h=2, css="wm-bar-missing")
-        else:
-            value = float(row["rate"])
-            top_y = y(max(value, 0))
-            bar.update(
-                missing=False,
-                y=top_y,
-                h=max(round(abs(y(value) - zero), 1), 1),
-                css="wm-bar-negative"
-                if value < 0
-                else "wm-bar-high"
-                if value > limit
-                else "wm-bar-ok",
-            )
-            if value < 0:
-                bar["y"] = zero
-        bars.append(bar)
-    ticks = sorted({0, limit, round(high)} | ({round(low)} if low < 0 else set()))
-    return {
-        "width": width,
-        "height": height,
-        "left": left,
-        "right_x": width - right,
-        "zero": zero,
-        "limit_y": y(limit),
-        "limit": limit,
-        "bars": bars,
-        "ticks": [{"value": t, "y": y(t)} for t in ticks],
-        "label_y": height - 8,
-    }
+def months_caption(months):
+    return f"{month_text(months[0])} – {month_text(months[-1])}"
+
+
+def last_month(form):
+    return form.cleaned_data["month"] if form.is_valid() else timezone.localdate().replace(day=1)
 
 
 class LossHistoryView(PermissionMixin, TemplateView):
-    """One master meter over the last 24 months (F7.1): table and a bar chart of the rate."""
+    """One master meter over the last 24 months (F7.1): a chart of the monthly figures
+    with the same figures in a table beside it; Excel export of the table."""
 
     permission_required = "readings.view_reading"
     template_name = "readings/query_loss_history.html"
@@ -487,27 +524,74 @@ class LossHistoryView(PermissionMixin, TemplateView):
                 .first()
             )
             data["month"] = f"{newest or timezone.localdate():%Y-%m}"
-        form = MonthZoneForm(data, user=request.user)
-        del form.fields["zone"]
-        last = (
-            form.cleaned_data["month"] if form.is_valid() else timezone.localdate().replace(day=1)
-        )
-        rows = queries.loss_rate_history(master, queries.months_ending(last, HISTORY_MONTHS))
+        form = MasterHistoryForm(data)
+        last, count = timezone.localdate().replace(day=1), HISTORY_MONTHS
+        if form.is_valid():
+            last, first = form.cleaned_data["month"], form.cleaned_data["month_from"]
+            if first:
+                count = (last.year - first.year) * 12 + last.month - first.month + 1
+        months = queries.months_ending(last, count)
+        rows = queries.loss_rate_history(master, months)
         title = _("Loss history of %(meter)s") % {"meter": master.number}
-        table = LossHistoryTable(list(reversed(rows)), request=request)
+        chart = loss_chart(
+            rows,
+            _("Master meter %(meter)s, %(months)s")
+            % {"meter": master.number, "months": months_caption(months)},
+        )
         if request.GET.get("export") == "xlsx":
-            return export(request, table, f"loss-history-{master.number}", title)
-        RequestConfig(request, paginate=False).configure(table)
+            return xlsx_response(f"loss-history-{master.number}", title, *export_rows(chart))
         return self.render_to_response(
             self.get_context_data(
                 master=master,
                 form=form,
-                table=table,
-                chart=loss_chart(rows),
+                chart=chart,
                 title=title,
                 limit=LOSS_RATE_LIMIT,
-                months=HISTORY_MONTHS,
+                months=len(rows),
             )
+        )
+
+
+class LossTrendView(PermissionMixin, TemplateView):
+    """Loss rate over time of the company or a zone (F6.1, F9.2): the master meters of one
+    kind added up month by month over the last 24 months, as a chart with the same figures
+    in a table beside it; Excel export of the table."""
+
+    permission_required = "readings.view_reading"
+    template_name = "readings/query_loss_trend.html"
+
+    def get(self, request, *args, **kwargs):
+        data = request.GET.copy()
+        if not data.get("month"):
+            data["month"] = f"{latest_month(request.user, masters=True):%Y-%m}"
+        chosen = data.get("kind")
+        if not chosen:
+            data["kind"] = MeterKind.DISTRICT
+        form = LossTrendForm(data, user=request.user)
+        months = queries.months_ending(last_month(form), HISTORY_MONTHS)
+        masters, kind, zone = master_meters(request.user).none(), "", None
+        if form.is_valid():
+            zone = form.cleaned_data["zone"]
+            masters = master_meters(request.user)
+            masters = masters.filter(zone=zone) if zone else masters
+            if not chosen and not masters.filter(kind=MeterKind.DISTRICT).exists():
+                data["kind"] = MeterKind.PLANT  # no district meters here: the plant outlets
+                form = LossTrendForm(data, user=request.user)
+                form.is_valid()
+            masters = masters.filter(kind=form.cleaned_data["kind"])
+            kind = dict(LossTrendForm.KINDS)[form.cleaned_data["kind"]]
+        rows = queries.loss_rate_trend(masters, months)
+        title = _("Loss rate over time")
+        caption = _("%(kind)s of %(zone)s, %(months)s") % {
+            "kind": kind,
+            "zone": zone.name if zone else _("all zones"),
+            "months": months_caption(months),
+        }
+        chart = loss_chart(rows, caption, masters_read=True)
+        if request.GET.get("export") == "xlsx":
+            return xlsx_response("loss-trend", title, *export_rows(chart))
+        return self.render_to_response(
+            self.get_context_data(form=form, chart=chart, title=title, limit=LOSS_RATE_LIMIT)
         )
 
 
