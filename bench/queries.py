@@ -75,6 +75,7 @@ def pages(facts):
     waivers = reverse("payments:waiver_list")
     journal = reverse("core:journal")
     result = [
+        ("home: the dashboard", reverse("home")),
         ("F7.1 loss rates, newest month", reverse("readings:loss_rates")),
         ("F7.1 loss rates, one zone", f"{reverse('readings:loss_rates')}?zone={zone}"),
     ]

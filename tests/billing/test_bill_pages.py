@@ -4,6 +4,7 @@ the ledger entry list; roles, zone scoping and query counts."""
 
 import datetime
 import io
+import os
 from decimal import Decimal
 
 import openpyxl
@@ -26,7 +27,9 @@ from watermis.billing.models import (
     WriteOff,
     WriteOffState,
 )
+from watermis.core import paging
 from watermis.core.money import round_fen
+from watermis.customers.filtersets import customers_matching
 from watermis.customers import services as customer_services
 from watermis.tariffs import services as tariff_services
 from watermis.tariffs.models import CategoryKind, PriceItem
@@ -419,6 +422,49 @@ def test_list_pages_and_queries_stay_flat(login, admin, town, items, django_asse
     with django_assert_max_num_queries(20):
         response = client.get(url, {"per_page": 20, "page": 2, "status": "unpaid"})
     assert len(response.context["table"].page.object_list) == 10
+
+
+def test_a_selection_past_the_cap_pages_its_first_rows_without_totals(
+    login, admin, town, items, monkeypatch, django_assert_max_num_queries
+):
+    """Past ROW_CAP rows a list counts no further and sums no totals (the reports do)."""
+    monkeypatch.setattr(paging, "ROW_CAP", 25)
+    for n in range(30):
+        make_bill(town["zhang"], OCT, simple(items, str(n + 1)))
+    client = login(admin)
+    url = reverse("billing:bill_list")
+    with django_assert_max_num_queries(20):
+        response = client.get(url, {"per_page": 20, "page": 2})
+    paginator = response.context["table"].paginator
+    assert (paginator.more, paginator.count, paginator.num_pages) == (True, 25, 2)
+    assert len(response.context["table"].page.object_list) == 5  # the cap ends the pages
+    assert response.context["totals"] == [] and response.context["totals_capped"]
+    page = response.content.decode()
+    assert 'id="totals-capped"' in page and "More than 25 rows" in page
+    assert 'id="bill-count"' not in page
+    # a narrower selection is counted and summed exactly again
+    response = client.get(url, {"per_page": 20, "amount_max": "20"})
+    paginator = response.context["table"].paginator
+    assert (paginator.more, paginator.count) == (False, 10)
+    assert totals(response)["bill-count"] == 10 and not response.context["totals_capped"]
+    # a list without totals pages the same way
+    response = client.get(reverse("billing:entry_list"), {"per_page": 20})
+    assert response.context["table"].paginator.more
+    assert "More than 25 rows" in response.content.decode()
+
+
+def test_an_account_search_hands_the_database_the_customers_ids(town, monkeypatch):
+    """A search finding few customers filters by their ids (a list): the database reads
+    their rows by the customer index instead of guessing how many a subquery finds."""
+    from watermis.customers import filtersets
+
+    li, zhang = town["li"], town["zhang"]
+    assert customers_matching(li.account_no) == [li.pk]
+    common = os.path.commonprefix([li.account_no, zhang.account_no])
+    assert {li.pk, zhang.pk} <= set(customers_matching(common))
+    monkeypatch.setattr(filtersets, "SEARCH_IDS", 1)  # many found: a subquery
+    found = customers_matching(common)
+    assert not isinstance(found, list) and {li.pk, zhang.pk} <= {row["pk"] for row in found}
 
 
 def test_bill_list_exports_to_excel(login, clerk_a, bills):

@@ -10,8 +10,13 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from watermis.core.filtersets import ScopedFilterSet
-from watermis.customers.filtersets import PlaceMixin, place_filter, search_customers
-from watermis.customers.models import Book, Customer, Meter
+from watermis.customers.filtersets import (
+    PlaceMixin,
+    customers_matching,
+    meters_matching,
+    place_filter,
+)
+from watermis.customers.models import Book
 from watermis.org.models import Zone
 from watermis.readings.query_filtersets import MonthFilter
 from watermis.readings.query_forms import DATE_WIDGET
@@ -26,19 +31,6 @@ from .models import (
     EntryKind,
     LedgerEntry,
 )
-
-
-def meters_matching(value):
-    """Meter ids (a subquery) whose number starts with ``value`` (as typed, or in capitals:
-    both use the number's pattern index)."""
-    return Meter.objects.filter(
-        Q(number__startswith=value) | Q(number__startswith=value.upper())
-    ).values("pk")
-
-
-def customers_matching(value):
-    """Customer ids (a subquery) whose account number, name, initials, address or phone match."""
-    return search_customers(Customer.objects.all(), value).values("pk")
 
 
 class BillFilterSet(PlaceMixin, ScopedFilterSet):

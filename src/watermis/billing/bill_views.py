@@ -13,7 +13,7 @@ buttons lead to the correction and write-off pages, which call the services.
 
 from decimal import Decimal
 
-from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.db.models import (
     Case,
     Count,
@@ -37,9 +37,17 @@ from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 from django_tables2 import RequestConfig
 
+from watermis.core import paging
 from watermis.core.export import table_rows, xlsx_response
+from watermis.core.paging import CappedPaginator, capped_count
 from watermis.core.scoping import visible_zone_ids
-from watermis.core.views import PER_PAGE_CHOICES, ObjectListView, PermissionMixin, ScopedViewMixin
+from watermis.core.views import (
+    PER_PAGE_CHOICES,
+    ObjectListView,
+    PermissionMixin,
+    ScopedViewMixin,
+    per_page_of,
+)
 from watermis.customers.models import Customer
 from watermis.customers.views import detail_rows
 from watermis.tariffs.templatetags.tariff_format import plain
@@ -113,14 +121,6 @@ RED_BILL_PAGES = ("billing:redbill_request", "billing:bill_redbill")
 WRITE_OFF_PAGES = ("billing:writeoff_request", "billing:bill_writeoff")
 
 
-def per_page_of(request):
-    try:
-        per_page = int(request.GET.get("per_page", 50))
-    except ValueError:
-        return 50
-    return per_page if per_page in PER_PAGE_CHOICES else 50
-
-
 # --- lists ------------------------------------------------------------------------------------
 
 
@@ -186,18 +186,9 @@ def entry_totals(queryset):
     }
 
 
-class CountedPaginator(Paginator):
-    """A paginator told the row count (the totals have counted already)."""
-
-    def __init__(self, object_list, per_page, count=None, **kwargs):
-        super().__init__(object_list, per_page, **kwargs)
-        if count is not None:
-            self.count = count
-
-
 def paginate(request, table, per_page, count=None, page=None):
     """Sort ``table`` from the query string and show one page of ``per_page`` rows (a page
-    past the end shows the last one); ``count``: the rows, when known already."""
+    past the end shows the last one); ``count``: the rows (up to the cap), when known."""
     RequestConfig(request, paginate=False).configure(table)
     if page is None:
         try:
@@ -205,7 +196,7 @@ def paginate(request, table, per_page, count=None, page=None):
         except ValueError:
             page = 1
     try:
-        table.paginate(paginator_class=CountedPaginator, per_page=per_page, page=page, count=count)
+        table.paginate(paginator_class=CappedPaginator, per_page=per_page, page=page, count=count)
     except (EmptyPage, PageNotAnInteger):
         table.page = table.paginator.get_page(page)
     table.per_page_choices, table.current_per_page = PER_PAGE_CHOICES, per_page
@@ -214,7 +205,12 @@ def paginate(request, table, per_page, count=None, page=None):
 
 class TotalsListView(ObjectListView):
     """A list with totals over the whole filtered set (not only the page); the totals'
-    count pages the table, so the filtered set is read once for both."""
+    count pages the table, so the filtered set is read once for both.
+
+    The rows are first counted up to :data:`~watermis.core.paging.ROW_CAP`: a selection of
+    more rows shows its first pages without totals (the page says so and links to the
+    statistical reports, which sum any selection), so that no page reads millions of rows.
+    """
 
     template_name = "billing/bill_query.html"
 
@@ -229,7 +225,10 @@ class TotalsListView(ObjectListView):
             RequestConfig(request, paginate=False).configure(table)
             header, rows = table_rows(table)
             return xlsx_response(self.export_name, str(self.get_title()), header, rows)
-        count, totals = self.get_totals(queryset)
+        count = capped_count(queryset)
+        totals = []
+        if count <= paging.ROW_CAP:
+            count, totals = self.get_totals(queryset)
         per_page = per_page_of(request)
         paginate(request, table, per_page, count=count)
         context = self.get_context_data(
@@ -239,6 +238,8 @@ class TotalsListView(ObjectListView):
             per_page_choices=PER_PAGE_CHOICES,
             per_page=per_page,
             totals=totals,
+            totals_capped=count > paging.ROW_CAP,
+            row_cap=paging.ROW_CAP,
         )
         return self.render_to_response(context)
 

@@ -27,7 +27,7 @@ from django_tables2 import RequestConfig
 from watermis.core.export import table_rows, xlsx_response
 from watermis.core.forms import ScopedFormMixin, style_filter_form
 from watermis.core.money import FEN
-from watermis.core.views import PER_PAGE_CHOICES, PermissionMixin, add_service_errors
+from watermis.core.views import PermissionMixin, add_service_errors, page_table
 from watermis.customers.forms import ShutoffForm
 from watermis.customers.models import Area, Book, Customer, Meter, MeterKind
 from watermis.customers.services import record_shutoff
@@ -253,14 +253,7 @@ class RestoreTable(tables.Table):
 
 
 def paginate(request, table):
-    try:
-        per_page = int(request.GET.get("per_page", 50))
-    except ValueError:
-        per_page = 50
-    if per_page not in PER_PAGE_CHOICES:
-        per_page = 50
-    RequestConfig(request, paginate={"per_page": per_page}).configure(table)
-    table.per_page_choices, table.current_per_page = PER_PAGE_CHOICES, per_page
+    page_table(request, table)
     return [row.record for row in table.page.object_list]
 
 

@@ -19,10 +19,31 @@ from .filtersets import AuditEntryFilterSet
 from .forms import style_filter_form
 from .journal import history
 from .models import AuditEntry
+from .paging import CappedPaginator
 from .scoping import permission_name
 from .tables import AuditEntryTable
 
 PER_PAGE_CHOICES = (20, 50, 100, 200)
+
+
+def per_page_of(request):
+    """The rows per page the query string asks for (one of the choices; 50 otherwise)."""
+    try:
+        per_page = int(request.GET.get("per_page", 50))
+    except ValueError:
+        return 50
+    return per_page if per_page in PER_PAGE_CHOICES else 50
+
+
+def page_table(request, table, per_page=None):
+    """Sort ``table`` from the query string and show one page of it, counting at most
+    :data:`~watermis.core.paging.ROW_CAP` rows (:class:`~watermis.core.paging.CappedPaginator`)."""
+    per_page = per_page or per_page_of(request)
+    RequestConfig(
+        request, paginate={"per_page": per_page, "paginator_class": CappedPaginator}
+    ).configure(table)
+    table.per_page_choices, table.current_per_page = PER_PAGE_CHOICES, per_page
+    return table
 
 
 class PermissionMixin:
@@ -86,14 +107,8 @@ class ObjectListView(ScopedViewMixin, TemplateView):
             header, rows = table_rows(table)
             name = self.export_name or self.model._meta.model_name
             return xlsx_response(name, str(self.get_title()), header, rows)
-        try:
-            per_page = int(request.GET.get("per_page", 50))
-        except ValueError:
-            per_page = 50
-        if per_page not in PER_PAGE_CHOICES:
-            per_page = 50
-        RequestConfig(request, paginate={"per_page": per_page}).configure(table)
-        table.per_page_choices, table.current_per_page = PER_PAGE_CHOICES, per_page
+        page_table(request, table)
+        per_page = table.current_per_page
         context = self.get_context_data(
             table=table,
             filterset=self.filterset,

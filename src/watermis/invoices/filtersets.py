@@ -4,14 +4,14 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from watermis.billing.bill_filtersets import customers_matching
 from watermis.core.filtersets import ScopedFilterSet
-from watermis.customers.filtersets import PlaceMixin, place_filter
+from watermis.customers.filtersets import PlaceMixin, customers_matching, place_filter
 from watermis.org.models import Zone
 from watermis.readings.query_forms import DATE_WIDGET
 
 from .models import (
     Invoice,
+    InvoiceBill,
     InvoiceKind,
     InvoiceState,
     InvoiceStock,
@@ -143,10 +143,11 @@ class InvoiceFilterSet(PlaceMixin, ScopedFilterSet):
         value = (value or "").strip()
         if not value:
             return queryset
+        customers = customers_matching(value)
+        for_their_bills = InvoiceBill.objects.filter(bill__customer_id__in=customers)
         return queryset.filter(
-            Q(customer_id__in=customers_matching(value))
-            | Q(bill_rows__bill__customer_id__in=customers_matching(value))
-        ).distinct()
+            Q(customer_id__in=customers) | Q(pk__in=for_their_bills.values("invoice_id"))
+        )
 
     def filter_by_operator(self, queryset, name, value):
         return filter_operator(queryset, "operator", value)

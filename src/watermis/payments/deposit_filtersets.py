@@ -4,9 +4,9 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from watermis.billing.bill_filtersets import customers_matching
 from watermis.billing.models import Account, LedgerEntry
 from watermis.core.filtersets import ScopedFilterSet
+from watermis.customers.filtersets import customers_matching
 from watermis.customers.models import Book
 from watermis.invoices.filtersets import filter_operator
 from watermis.org.models import Zone

@@ -3,9 +3,8 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from watermis.billing.bill_filtersets import customers_matching
 from watermis.core.filtersets import ScopedFilterSet
-from watermis.customers.filtersets import PlaceMixin, place_filter
+from watermis.customers.filtersets import PlaceMixin, customers_matching, place_filter
 from watermis.invoices.filtersets import filter_operator
 from watermis.org.models import Zone
 from watermis.readings.query_filtersets import MonthFilter

@@ -4,7 +4,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from watermis.core.filtersets import ScopedFilterSet
-from watermis.customers.filtersets import PlaceMixin, place_filter
+from watermis.customers.filtersets import (
+    PlaceMixin,
+    customers_matching,
+    meters_matching,
+    place_filter,
+)
 from watermis.customers.models import Book
 from watermis.org.models import Employee, Zone
 
@@ -17,14 +22,13 @@ class MonthFilter(django_filters.Filter):
 
 
 def search_reads(queryset, value):
-    """Account number or meter number (prefix), customer name (contains)."""
+    """The reads of the customers a search finds (account number, name, initials, address,
+    phone) or of the meters whose number starts with ``value``."""
     value = (value or "").strip()
     if not value:
         return queryset
     return queryset.filter(
-        Q(customer__account_no__istartswith=value)
-        | Q(meter__number__istartswith=value)
-        | Q(customer__name__icontains=value)
+        Q(customer_id__in=customers_matching(value)) | Q(meter_id__in=meters_matching(value))
     )
 
 
@@ -175,9 +179,8 @@ class MonitoredMeterFilterSet(PlaceMixin, ScopedFilterSet):
         if not value:
             return queryset
         return queryset.filter(
-            Q(meter__customer__account_no__istartswith=value)
-            | Q(meter__number__istartswith=value)
-            | Q(meter__customer__name__icontains=value)
+            Q(meter__customer_id__in=customers_matching(value))
+            | Q(meter_id__in=meters_matching(value))
         )
 
     def filter_active(self, queryset, name, value):

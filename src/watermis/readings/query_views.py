@@ -22,11 +22,11 @@ from django_tables2 import RequestConfig
 from watermis.core.charts import LINE, TABLE, Axis, Series, chart_spec, export_rows, month_text
 from watermis.core.export import table_rows, xlsx_response
 from watermis.core.views import (
-    PER_PAGE_CHOICES,
     ObjectListView,
     PermissionMixin,
     ScopedViewMixin,
     add_service_errors,
+    page_table,
 )
 from watermis.customers.models import Meter, MeterKind
 
@@ -64,16 +64,7 @@ HISTORY_MONTHS = 24
 
 def configure(request, table, per_page=None):
     """Sort and page a table built from computed rows, as ObjectListView does."""
-    if per_page is None:
-        try:
-            per_page = int(request.GET.get("per_page", 50))
-        except ValueError:
-            per_page = 50
-        if per_page not in PER_PAGE_CHOICES:
-            per_page = 50
-    RequestConfig(request, paginate={"per_page": per_page}).configure(table)
-    table.per_page_choices, table.current_per_page = PER_PAGE_CHOICES, per_page
-    return table
+    return page_table(request, table, per_page)
 
 
 def export(request, table, name, title):

@@ -1,0 +1,47 @@
+"""Paging lists of millions of rows without counting them all (issue 10 item 5).
+
+A query page shows its first rows at once, whatever the table's size: the rows are
+counted only up to :data:`ROW_CAP` (``SELECT COUNT(*) FROM (… LIMIT cap + 1)``), so a
+page over twenty-four million bills counts ten thousand and one of them, not all. Past
+the cap the list says "more than 10,000 rows" and pages through the first 10,000; the
+filters narrow it (a zone, a month, a book, an account), and the statistical reports
+(``watermis.reports``) sum any selection of any size.
+
+Totals over the filtered rows (:class:`watermis.billing.bill_views.TotalsListView`) are
+summed the same way: exactly, for a selection of at most :data:`ROW_CAP` rows.
+"""
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+
+ROW_CAP = getattr(settings, "WATERMIS_ROW_CAP", 10_000)
+
+
+def capped_count(queryset, cap=None):
+    """The rows of ``queryset``, counted up to ``cap + 1`` (more than ``cap``: ``cap + 1``)."""
+    cap = ROW_CAP if cap is None else cap
+    return queryset.order_by().values("pk")[: cap + 1].count()
+
+
+def _queryset_of(object_list):
+    """The queryset behind a list (django-tables2 wraps it in its table data), or None."""
+    data = getattr(object_list, "data", object_list)
+    return data if isinstance(data, QuerySet) else None
+
+
+class CappedPaginator(Paginator):
+    """A paginator that counts at most ``cap`` rows (or is told the count).
+
+    ``more``: the list has more rows than ``cap``; ``count`` is then ``cap`` and the last
+    page is the one that ends at the cap.
+    """
+
+    def __init__(self, object_list, per_page, count=None, cap=None, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.cap = ROW_CAP if cap is None else cap
+        if count is None:
+            queryset = _queryset_of(object_list)
+            count = capped_count(queryset, self.cap) if queryset is not None else len(object_list)
+        self.more = count > self.cap
+        self.count = min(count, self.cap)
