@@ -29,8 +29,8 @@ from watermis.billing.models import (
 )
 from watermis.core import paging
 from watermis.core.money import round_fen
-from watermis.customers.filtersets import customers_matching
 from watermis.customers import services as customer_services
+from watermis.customers.filtersets import customers_matching
 from watermis.tariffs import services as tariff_services
 from watermis.tariffs.models import CategoryKind, PriceItem
 
@@ -451,6 +451,30 @@ def test_a_selection_past_the_cap_pages_its_first_rows_without_totals(
     response = client.get(reverse("billing:entry_list"), {"per_page": 20})
     assert response.context["table"].paginator.more
     assert "More than 25 rows" in response.content.decode()
+
+
+def test_a_sort_of_its_own_needs_a_selection_within_the_cap(login, admin, town, items, monkeypatch):
+    """Sorting by amount reads every row: past ROW_CAP the list keeps its own (indexed)
+    order and says so; within it, the sort is honoured."""
+    monkeypatch.setattr(paging, "ROW_CAP", 25)
+    for n in range(30):
+        make_bill(town["zhang"], OCT, simple(items, str(n + 1)))
+    client = login(admin)
+    url = reverse("billing:bill_list")
+    response = client.get(url, {"sort": "-amount"})
+    assert response.context["table"].sort_refused
+    assert 'id="sort-refused"' in response.content.decode()
+    ids = [row.record.pk for row in response.context["table"].page.object_list]
+    assert ids == sorted(ids, reverse=True)  # the own order: newest bill first
+    response = client.get(url, {"sort": "-amount", "amount_max": "20"})
+    assert not response.context["table"].sort_refused
+    amounts = [row.record.amount for row in response.context["table"].page.object_list]
+    assert amounts == sorted(amounts, reverse=True) and len(amounts) == 10
+    # a list without totals refuses the same way
+    response = client.get(reverse("billing:entry_list"), {"sort": "-debit"})
+    assert response.context["table"].sort_refused
+    response = client.get(reverse("billing:entry_list"), {"sort": "-debit", "amount_max": "20"})
+    assert not response.context["table"].sort_refused
 
 
 def test_an_account_search_hands_the_database_the_customers_ids(town, monkeypatch):

@@ -28,7 +28,7 @@ MANAGE = REPO_ROOT / "manage.py"
 SCREENSHOT_DIR = REPO_ROOT / "artifacts" / "screenshots"
 DEMO_PASSWORD = "Water2026"
 STARTUP_TIMEOUT = 30  # seconds until the server must answer /login/
-COMMAND_TIMEOUT = 180  # seconds for migrate / load_demo
+COMMAND_TIMEOUT = 600  # seconds for migrate / load_demo: a hang, not a speed check (a loaded machine took over 180)
 
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -119,7 +119,7 @@ class BillTable(tables.Table):
             "issued_on",
             "due_on",
         )
-        order_by = ("-month", "number")
+        order_by = ("-month", "-number")  # billing_bill_month_idx, backwards
         row_attrs = {
             "class": lambda record: "text-body-secondary" if record.state == "cancelled" else ""
         }
@@ -228,7 +228,7 @@ class LedgerEntryTable(tables.Table):
             "reason",
             "reversal",
         )
-        order_by = ("-posted_at", "-number")
+        order_by = ("-number",)  # newest first: the primary key, backwards
         row_attrs = {
             "id": lambda record: f"entry-{record.pk}",
             "class": lambda record, table: (
@@ -345,6 +345,7 @@ class AccountEntryTable(LedgerEntryTable):
             "reversal",
             "zone",
         )
+        order_by = ("-posted_at", "-number")  # one account's few rows: the running balance's
 
     def render_running_balance(self, value):
         css = "text-danger" if value < 0 else ""

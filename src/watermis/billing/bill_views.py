@@ -230,7 +230,9 @@ class TotalsListView(ObjectListView):
         if count <= paging.ROW_CAP:
             count, totals = self.get_totals(queryset)
         per_page = per_page_of(request)
+        request, sort_refused = paging.honour_sort(request, self.table_class, count)
         paginate(request, table, per_page, count=count)
+        table.sort_refused = sort_refused
         context = self.get_context_data(
             table=table,
             filterset=self.filterset,

@@ -315,7 +315,7 @@ class Bill(models.Model):
     part = models.PositiveSmallIntegerField(
         _("part"), default=0, help_text=_("0: the whole read; a split part or a share's number.")
     )
-    month = models.DateField(_("billing month"), db_index=True)
+    month = models.DateField(_("billing month"))  # billing_bill_month_idx starts with it
     period_start = models.DateField(_("from (previous reading)"))
     period_end = models.DateField(_("to (this reading)"))
     previous = models.DecimalField(
@@ -409,6 +409,8 @@ class Bill(models.Model):
         indexes = [
             models.Index(fields=["customer", "month"], name="billing_bill_customer_idx"),
             models.Index(fields=["zone", "month"], name="billing_bill_zone_month_idx"),
+            # the bill lists' order (newest month, newest bill first) read straight off it
+            models.Index(fields=["month", "id"], name="billing_bill_month_idx"),
             models.Index(
                 fields=["corrects"],
                 condition=Q(corrects__isnull=False),

@@ -7,6 +7,10 @@ the cap the list says "more than 10,000 rows" and pages through the first 10,000
 filters narrow it (a zone, a month, a book, an account), and the statistical reports
 (``watermis.reports``) sum any selection of any size.
 
+A sort other than the list's own order (by amount, by what is outstanding) needs a
+selection of at most :data:`ROW_CAP` rows too: past it the list keeps its own order,
+which an index gives at once, and says so (:func:`sort_allowed`).
+
 Totals over the filtered rows (:class:`watermis.billing.bill_views.TotalsListView`) are
 summed the same way: exactly, for a selection of at most :data:`ROW_CAP` rows.
 """
@@ -45,3 +49,24 @@ class CappedPaginator(Paginator):
             count = capped_count(queryset, self.cap) if queryset is not None else len(object_list)
         self.more = count > self.cap
         self.count = min(count, self.cap)
+
+
+def own_order(request, table_class):
+    """Whether the query string asks for no sort, or for the table's own order."""
+    sort = request.GET.get("sort", "")
+    own = getattr(getattr(table_class, "_meta", None), "order_by", None) or ()
+    return not sort or sort == ",".join(own)
+
+
+def honour_sort(request, table_class, count, cap=None):
+    """``(request, refused)``: the request as it is when its sort can be honoured (none
+    asked, the table's own order, or a selection of at most ``cap`` rows, ``count`` being
+    the capped count); else a copy that asks for no sort, and ``refused`` True."""
+    cap = ROW_CAP if cap is None else cap
+    if count <= cap or own_order(request, table_class):
+        return request, False
+    copy = request.__class__.__new__(request.__class__)
+    copy.__dict__.update(request.__dict__)
+    copy.GET = request.GET.copy()
+    copy.GET.pop("sort", None)
+    return copy, True

@@ -19,7 +19,7 @@ from .filtersets import AuditEntryFilterSet
 from .forms import style_filter_form
 from .journal import history
 from .models import AuditEntry
-from .paging import CappedPaginator
+from .paging import CappedPaginator, capped_count, honour_sort, own_order
 from .scoping import permission_name
 from .tables import AuditEntryTable
 
@@ -37,11 +37,16 @@ def per_page_of(request):
 
 def page_table(request, table, per_page=None):
     """Sort ``table`` from the query string and show one page of it, counting at most
-    :data:`~watermis.core.paging.ROW_CAP` rows (:class:`~watermis.core.paging.CappedPaginator`)."""
+    :data:`~watermis.core.paging.ROW_CAP` rows (:class:`~watermis.core.paging.CappedPaginator`);
+    a sort of its own asked of more rows than that is refused (``table.sort_refused``)."""
     per_page = per_page or per_page_of(request)
-    RequestConfig(
-        request, paginate={"per_page": per_page, "paginator_class": CappedPaginator}
-    ).configure(table)
+    paginate = {"per_page": per_page, "paginator_class": CappedPaginator}
+    table.sort_refused = False
+    queryset = getattr(table.data, "data", None)
+    if not own_order(request, type(table)) and hasattr(queryset, "query"):
+        paginate["count"] = capped_count(queryset)
+        request, table.sort_refused = honour_sort(request, type(table), paginate["count"])
+    RequestConfig(request, paginate=paginate).configure(table)
     table.per_page_choices, table.current_per_page = PER_PAGE_CHOICES, per_page
     return table
 
