@@ -218,6 +218,10 @@ class TotalsListView(ObjectListView):
         """(count, [(html id, label, value)])."""
         return None, []
 
+    def count(self, queryset):
+        """The filtered rows, counted up to the cap."""
+        return capped_count(queryset)
+
     def get(self, request, *args, **kwargs):
         queryset = self.filtered_queryset()
         table = self.table_class(queryset)  # no request: it would page (and count) at once
@@ -225,7 +229,7 @@ class TotalsListView(ObjectListView):
             RequestConfig(request, paginate=False).configure(table)
             header, rows = table_rows(table)
             return xlsx_response(self.export_name, str(self.get_title()), header, rows)
-        count = capped_count(queryset)
+        count = self.count(queryset)
         totals = []
         if count <= paging.ROW_CAP:
             count, totals = self.get_totals(queryset)
@@ -300,6 +304,11 @@ class PaidBillListView(BillListView):
 
     def criteria(self):
         return self.filterset.paid_criteria() if self.filterset is not None else {}
+
+    def count(self, queryset):
+        """Counted newest bill first (``billing_bill_month_idx``): the period's payments
+        went mostly to the newest bills, so the cap is reached after few of them."""
+        return capped_count(queryset.order_by("-month", "-id"), ordered=True)
 
     def filtered_queryset(self):
         queryset = super().filtered_queryset()
