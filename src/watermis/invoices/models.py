@@ -460,6 +460,8 @@ class Invoice(models.Model):
             models.Index(fields=["zone", "business_date"], name="invoices_zone_day_idx"),
             models.Index(fields=["number"], name="invoices_number_idx"),
             models.Index(fields=["operator", "business_date"], name="invoices_operator_day_idx"),
+            # the invoice list's order (newest day, highest number first), read backwards
+            models.Index(fields=["business_date", "number"], name="invoices_day_number_idx"),
         ]
         constraints = [
             models.UniqueConstraint(
