@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from watermis.core.filtersets import ScopedFilterSet
 from watermis.customers.filtersets import (
     PlaceMixin,
-    customers_matching,
+    filter_by_search,
     meters_matching,
     place_filter,
 )
@@ -105,10 +105,7 @@ class BillFilterSet(PlaceMixin, ScopedFilterSet):
         ]
 
     def search(self, queryset, name, value):
-        value = (value or "").strip()
-        if not value:
-            return queryset
-        return queryset.filter(customer_id__in=customers_matching(value))
+        return filter_by_search(queryset, value)
 
     def filter_status(self, queryset, name, value):
         return filter_bill_status(queryset, value)
@@ -238,10 +235,7 @@ class LedgerEntryFilterSet(PlaceMixin, ScopedFilterSet):
         return queryset.filter(paid_by_q(value))
 
     def search(self, queryset, name, value):
-        value = (value or "").strip()
-        if not value:
-            return queryset
-        return queryset.filter(customer_id__in=customers_matching(value))
+        return filter_by_search(queryset, value)
 
     def filter_operator(self, queryset, name, value):
         """The operator who posted: login name (exact) or name (contains)."""

@@ -9,7 +9,7 @@ filters narrow it (a zone, a month, a book, an account), and the statistical rep
 
 A sort other than the list's own order (by amount, by what is outstanding) needs a
 selection of at most :data:`ROW_CAP` rows too: past it the list keeps its own order,
-which an index gives at once, and says so (:func:`sort_allowed`).
+which an index gives at once, and says so (:func:`honour_sort`).
 
 Totals over the filtered rows (:class:`watermis.billing.bill_views.TotalsListView`) are
 summed the same way: exactly, for a selection of at most :data:`ROW_CAP` rows.

@@ -96,6 +96,20 @@ def customers_matching(value):
     return _ids_or_subquery(search_customers(Customer.objects.all(), value))
 
 
+def filter_by_search(queryset, value, customer="customer_id", meter=None):
+    """``queryset`` narrowed to the rows of the customers a search finds
+    (:func:`customers_matching`; ``customer``: the path to their id) or, given ``meter``
+    (the path to the meter's id), of the meters whose number starts with it; unchanged
+    for an empty search."""
+    value = (value or "").strip()
+    if not value:
+        return queryset
+    found = Q(**{f"{customer}__in": customers_matching(value)})
+    if meter:
+        found |= Q(**{f"{meter}__in": meters_matching(value)})
+    return queryset.filter(found)
+
+
 # Where a customer belongs, for the queries (M7) of rows that name a customer: the customer's
 # reading book and what follows from it (area, reader, collector), and its water-use category.
 PLACES = {

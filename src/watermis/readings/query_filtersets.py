@@ -6,8 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from watermis.core.filtersets import ScopedFilterSet
 from watermis.customers.filtersets import (
     PlaceMixin,
-    customers_matching,
-    meters_matching,
+    filter_by_search,
     place_filter,
 )
 from watermis.customers.models import Book
@@ -24,12 +23,7 @@ class MonthFilter(django_filters.Filter):
 def search_reads(queryset, value):
     """The reads of the customers a search finds (account number, name, initials, address,
     phone) or of the meters whose number starts with ``value``."""
-    value = (value or "").strip()
-    if not value:
-        return queryset
-    return queryset.filter(
-        Q(customer_id__in=customers_matching(value)) | Q(meter_id__in=meters_matching(value))
-    )
+    return filter_by_search(queryset, value, meter="meter_id")
 
 
 class ReadingFilterSet(PlaceMixin, ScopedFilterSet):
@@ -175,13 +169,7 @@ class MonitoredMeterFilterSet(PlaceMixin, ScopedFilterSet):
         ]
 
     def search(self, queryset, name, value):
-        value = (value or "").strip()
-        if not value:
-            return queryset
-        return queryset.filter(
-            Q(meter__customer_id__in=customers_matching(value))
-            | Q(meter_id__in=meters_matching(value))
-        )
+        return filter_by_search(queryset, value, customer="meter__customer_id", meter="meter_id")
 
     def filter_active(self, queryset, name, value):
         return queryset.filter(watching(value))
