@@ -3,9 +3,12 @@
 Set-up (not timed): one zone, books of 2,000 customers each with one meter and a
 ledger account, a 3-tier residential tariff with water, resource and sewage
 items, and the month's reads entered (10–20 m³, 2 % zero so the minimum applies).
-Timed: ``billrun.start_run`` for the zone's month and the book tasks run to the
-end by ``--workers`` ``manage.py db_worker --batch`` processes (PostgreSQL) or in
-this process (SQLite, which has one writer anyway). Reported: bills/s, bills,
+Timed: ``billrun.start_run`` for the zone's month until the run is finished (its
+last book done), its book tasks run by ``--workers`` ``manage.py db_worker``
+processes started and connected beforehand (PostgreSQL), or in this process
+(SQLite, which has one writer anyway; ``--workers 0`` or ``--profile`` on
+PostgreSQL). The tasks a finished run leaves (the reports' facts refresh) are
+timed apart. Reported: bills/s, bills,
 lines and ledger entries written, the peak memory (max RSS) of any process, and
 that ``verify`` finds the books right.
 """
@@ -14,15 +17,20 @@ import argparse
 import datetime
 import os
 import resource
+import signal
 import subprocess
 import sys
+import time
 from decimal import Decimal
 
 from _common import ROOT, bench_database, machine, timer
 
 parser = argparse.ArgumentParser(description=__doc__)
 parser.add_argument("--size", type=int, default=100_000, help="accounts (default 100000)")
-parser.add_argument("--workers", type=int, default=2, help="worker processes (PostgreSQL)")
+parser.add_argument(
+    "--workers", type=int, default=2, help="worker processes (PostgreSQL; 0: in this process)"
+)
+parser.add_argument("--profile", help="in this process: write cProfile statistics to this file")
 args = parser.parse_args()
 sys.argv = sys.argv[:1]
 
@@ -71,6 +79,34 @@ def reset_sequences(connection, models):
             cursor.execute(sql)
 
 
+def start_workers(connection, count):
+    """``count`` ``manage.py db_worker`` processes on the bench database, started and connected
+    before the run is timed (a company's workers run all along; their start is not the run's)."""
+    settings = connection.settings_dict
+    url = (
+        f"postgres://{settings['USER']}:{settings['PASSWORD'] or ''}@"
+        f"{settings['HOST'] or 'localhost'}:{settings['PORT'] or 5432}/{settings['NAME']}"
+    )
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "watermis.settings"}
+    command = [sys.executable, str(ROOT / "manage.py"), "db_worker", "--no-startup-delay"]
+    command += ["--no-reload", "--skip-checks", "--interval", "0.05", "--queue-name", "*"]
+    workers = [
+        subprocess.Popen([*command, "--verbosity", "0"], env=env, cwd=ROOT)  # noqa: S603
+        for _ in range(count)
+    ]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0] >= count:
+                return workers
+        time.sleep(0.1)
+    raise SystemExit("the workers did not connect within 60 s")
+
+
 def peak_mib():
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -82,9 +118,10 @@ with bench_database() as vendor:
 
     from django.db import connection, transaction
     from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
 
     from watermis.billing import billrun
-    from watermis.billing.models import Account, Bill, BillLine, LedgerEntry
+    from watermis.billing.models import Account, Bill, BillLine, BillRun, LedgerEntry
     from watermis.billing.verify import verify_books
     from watermis.customers.models import Area, Book, Customer, Meter
     from watermis.org.models import BusinessUnit, Operator, Zone
@@ -189,7 +226,7 @@ with bench_database() as vendor:
                 for i in range(n)
             ),
         )
-        rows_into(
+        insert(
             connection,
             Account,
             ["customer_id", "zone_id", "balance", "updated_at"],
@@ -245,44 +282,39 @@ with bench_database() as vendor:
             cursor.execute("ANALYZE")
     print(f"set-up: {n} accounts, meters and entered reads in {setup['seconds']:.1f} s")
 
+    in_workers = vendor == "postgresql" and args.workers and not args.profile
+    if in_workers:
+        workers = start_workers(connection, args.workers)
     with timer() as took:
         with transaction.atomic():
             run = billrun.start_run(clerk, zone, MONTH, issued_on=datetime.date(2026, 10, 25))
-        if vendor == "postgresql":
-            settings = connection.settings_dict
-            url = (
-                f"postgres://{settings['USER']}:{settings['PASSWORD'] or ''}@"
-                f"{settings['HOST'] or 'localhost'}:{settings['PORT'] or 5432}/{settings['NAME']}"
-            )
-            env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "watermis.settings"}
-            workers = [
-                subprocess.Popen(  # noqa: S603 - our own manage.py
-                    [
-                        sys.executable,
-                        str(ROOT / "manage.py"),
-                        "db_worker",
-                        "--batch",
-                        "--no-startup-delay",
-                        "--no-reload",
-                        "--skip-checks",
-                        "--interval",
-                        "0.2",
-                        "--queue-name",
-                        "*",
-                        "--verbosity",
-                        "0",
-                    ],
-                    env=env,
-                    cwd=ROOT,
-                )
-                for _ in range(args.workers)
-            ]
-            codes = [w.wait() for w in workers]
-            assert codes == [0] * len(workers), codes
+        if in_workers:
+            while not BillRun.objects.filter(pk=run.pk, finished_at__isnull=False).exists():
+                time.sleep(0.05)
         else:
             from watermis.billing.tasks import run_queued_tasks
 
-            run_queued_tasks()
+            if args.profile:
+                import cProfile
+
+                cProfile.run("run_queued_tasks()", args.profile)
+            else:
+                run_queued_tasks()
+    if in_workers:
+        # What a finished run leaves for the workers (the reports' facts refresh) is not
+        # part of the run; it is timed on its own.
+        with timer() as after:
+            while DBTaskResult.objects.filter(status__in=["READY", "RUNNING"]).exists():
+                time.sleep(0.05)
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        codes = [w.wait() for w in workers]
+        assert codes == [0] * len(workers), codes
+        used = resource.getrusage(resource.RUSAGE_CHILDREN)
+        print(f"follow-up tasks after the run (facts refresh): {after['seconds']:.1f} s")
+        print(
+            f"CPU of the workers (Python, run and follow-up tasks): {used.ru_utime + used.ru_stime:.1f} s"
+        )
     run.refresh_from_db()
     summary = billrun.run_summary(run)
     bills = Bill.objects.count()
@@ -293,7 +325,8 @@ with bench_database() as vendor:
     problems = verify_books(limit=5)
     rate = bills / took["seconds"]
     print(
-        f"machine: {machine()}, database: {vendor}, workers: {args.workers if vendor == 'postgresql' else 1}"
+        f"machine: {machine()}, database: {vendor}, "
+        f"workers: {args.workers if in_workers else 'in-process'}"
     )
     print(
         f"billed {bills} bills, {lines} lines, {entries} ledger entries "

@@ -177,6 +177,28 @@ def test_verify_finds_references_the_database_does_not_check(customer):
     assert verify_books() == []
 
 
+def test_lock_balances_opens_missing_accounts_and_then_costs_one_query(
+    customer, django_assert_num_queries
+):
+    Account.objects.filter(pk=customer.pk).delete()
+    with transaction.atomic():
+        assert ledger.lock_balances([customer.pk], {customer.pk: customer.zone_id}) == {
+            customer.pk: D("0.00")
+        }
+    post(None, customer, EntryKind.BILL, "52.00")
+    with transaction.atomic(), django_assert_num_queries(1):
+        assert ledger.lock_balances([customer.pk], {}) == {customer.pk: D("-52.00")}
+
+
+def test_update_column_sets_many_values_in_one_statement(customer, django_assert_num_queries):
+    post(None, customer, EntryKind.BILL, "52.00")
+    with django_assert_num_queries(1):
+        bulk.update_column(Account, "balance", [(customer.pk, D("-12.34"))], key="customer_id")
+    assert Account.objects.get(pk=customer.pk).balance == D("-12.34")
+    bulk.update_column(Account, "balance", [(customer.pk, D("-52.00"))], key="customer_id")
+    assert verify_books() == []
+
+
 def test_verify_finds_a_tampered_balance(customer):
     post(None, customer, EntryKind.BILL, "52.00")
     assert verify_books() == []

@@ -47,3 +47,25 @@ def test_a_table_grown_past_its_statistics_is_analyzed_again():
         assert cursor.fetchone()[0] == 300
     assert bulk.refresh_statistics(Zone, slack=100) is False
     assert bulk.refresh_statistics(Zone) is False  # 300 rows: within the default slack
+
+
+def test_an_array_literal_carries_numbers_dates_and_nulls():
+    import datetime
+    from decimal import Decimal
+
+    values = [1, None, Decimal("-1.50"), datetime.date(2026, 11, 24)]
+    assert bulk.array_literal(values) == "{1,NULL,-1.50,2026-11-24}"
+    assert bulk.array_literal([]) == "{}"
+
+
+def test_filter_ids_finds_the_rows_of_any_number_of_ids(django_assert_num_queries):
+    zones = Zone.objects.bulk_create(
+        [Zone(code=f"F{i}", name=f"区{i}", kind="urban") for i in range(3)]
+    )
+    wanted = [zones[0].pk, zones[2].pk, 10**12, *range(10**9, 10**9 + 3000)]
+    with django_assert_num_queries(1):
+        found = set(
+            bulk.filter_ids(Zone.objects.all(), "id", wanted).values_list("code", flat=True)
+        )
+    assert found == {"F0", "F2"}
+    assert not bulk.filter_ids(Zone.objects.all(), "id", []).exists()

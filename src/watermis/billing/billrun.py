@@ -400,7 +400,7 @@ def write_bills(actor, drafts, *, issued_on, due_on, run_book=None, tariffs=None
     bulk.write_rows(Bill._meta.db_table, BILL_COLUMNS, bills)
     bulk.write_rows(BillLine._meta.db_table, LINE_COLUMNS, lines)
     bulk.update_column(
-        Account._meta.db_table,
+        Account,
         "balance",
         [(c, balances[c] + d) for c, d in delta.items()],
         key="customer_id",

@@ -91,10 +91,13 @@ def lock_accounts(customer_ids):
 
 def lock_balances(customer_ids, zones):
     """The bulk form of :func:`lock_accounts`: create missing accounts (``zones``: customer →
-    zone), lock them in primary-key order, return their balances."""
-    accounts = bulk.filter_ids(Account.objects.all(), "customer_id", customer_ids)
-    have = set(accounts.values_list("pk", flat=True).iterator(10000))
-    missing = [c for c in customer_ids if c not in have]
+    zone), lock them in primary-key order, return their balances. One query when every
+    account exists (the usual case)."""
+    locked = bulk.filter_ids(Account.objects.all(), "customer_id", customer_ids).order_by("pk")
+    if connection.features.has_select_for_update:
+        locked = locked.select_for_update()
+    balances = dict(locked.values_list("pk", "balance"))
+    missing = [c for c in customer_ids if c not in balances]
     if missing:
         now = timezone.now()
         bulk.write_rows(
@@ -102,10 +105,8 @@ def lock_balances(customer_ids, zones):
             ["customer_id", "zone_id", "balance", "deposit", "updated_at"],
             [(c, zones[c], ZERO, ZERO, now) for c in missing],
         )
-    locked = accounts.order_by("pk")
-    if connection.features.has_select_for_update:
-        locked = locked.select_for_update()
-    return dict(locked.values_list("pk", "balance").iterator(10000))
+        balances = dict(locked.values_list("pk", "balance"))
+    return balances
 
 
 def direction_of(kind):
@@ -472,5 +473,5 @@ def pay_in_bulk(payments, reason):
         balances[customer_id] += amount
     bulk.write_rows(LedgerEntry._meta.db_table, ENTRY_COLUMNS, entries)
     bulk.write_rows(Allocation._meta.db_table, ALLOCATION_COLUMNS, allocations)
-    bulk.update_column(Account._meta.db_table, "balance", balances.items(), key="customer_id")
+    bulk.update_column(Account, "balance", balances.items(), key="customer_id")
     return [row[0] for row in entries]

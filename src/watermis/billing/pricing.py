@@ -34,7 +34,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from watermis.core import bulk
-from watermis.core.money import from_centi, to_price_units
+from watermis.core.money import from_centi, from_fen, to_price_units
 from watermis.customers.models import Customer, CustomerSurcharge, Meter, MeterShare
 from watermis.readings.consumption import net_parent_volume, split_by_ratios
 from watermis.readings.models import Reading, ReadingSplit, ReadingState
@@ -150,7 +150,7 @@ def _tier_positions(customer_ids, since):
                 "AND period_end >= %s AND cycle_start IS NOT NULL "
                 "ORDER BY month DESC, period_end DESC, id DESC LIMIT 1) AS b",
                 [
-                    list(customer_ids),
+                    bulk.array_literal(customer_ids),
                     since.replace(day=1),
                     BillState.ISSUED,
                     BillKind.REGULAR,
@@ -218,7 +218,7 @@ def price_period(period, tariffs=None, reading_ids=None, include_billed=False):
     reads = Reading.objects.filter(period=period)
     wanted = None if reading_ids is None else set(reading_ids)
     by_meter = defaultdict(list)
-    for row in reads.order_by("meter_id", "sequence").values(*READ_FIELDS).iterator(5000):
+    for row in reads.order_by("meter_id", "sequence").values(*READ_FIELDS):
         if wanted is None or row["id"] in wanted:
             by_meter[row["meter_id"]].append(row)
     result = Priced()
@@ -381,16 +381,16 @@ def price_period(period, tariffs=None, reading_ids=None, include_billed=False):
 
 def totals(priced, tariffs):
     """What a priced book adds up to: bills, volume, amount, by price item; reads left out."""
-    items = {}
+    items = {}  # code: [name, volume in 0.01 m³, amount in fen]
     amount = volume = ZERO
     for draft in priced.drafts:
         amount += draft.amount
         volume += draft.volume
         for line in draft.lines:
-            entry = items.setdefault(line.item_code, [line.item_name, ZERO, ZERO])
+            entry = items.setdefault(line.item_code, [line.item_name, 0, 0])
             if line.kind == calculator.WATER:
-                entry[1] += line.volume
-            entry[2] += line.amount
+                entry[1] += line.volume_centi
+            entry[2] += line.amount_fen
     reasons = defaultdict(int)
     for skip in priced.skipped:
         reasons[skip.reason] += 1
@@ -398,7 +398,10 @@ def totals(priced, tariffs):
         "bills": len(priced.drafts),
         "amount": str(amount),
         "volume": str(volume),
-        "items": {code: [name, str(v), str(a)] for code, (name, v, a) in sorted(items.items())},
+        "items": {
+            code: [name, str(from_centi(v)), str(from_fen(a))]
+            for code, (name, v, a) in sorted(items.items())
+        },
         "waiting": priced.waiting,
         "skipped": dict(reasons),
         "skipped_reads": [

@@ -60,6 +60,13 @@ def reserve_ids(model, count):
         return list(range(start, start + count))
 
 
+def array_literal(values):
+    """``values`` (numbers, dates; None for NULL) as PostgreSQL's array text, to send with a
+    cast (``%s::bigint[]``): for thousands of values the text is built many times faster
+    than the driver adapts a list element by element."""
+    return "{" + ",".join("NULL" if v is None else str(v) for v in values) + "}"
+
+
 def filter_ids(queryset, column, ids):
     """``queryset`` limited to rows whose ``column`` is one of ``ids``, sent as ONE parameter
     (an array on PostgreSQL, a JSON list on SQLite): thousands of ``IN`` placeholders cost
@@ -67,7 +74,8 @@ def filter_ids(queryset, column, ids):
     ids = [int(i) for i in ids]
     column = f"{_quote(queryset.model._meta.db_table)}.{_quote(column)}"
     if connection.vendor == "postgresql":
-        return queryset.extra(where=[f"{column} = ANY(%s)"], params=[ids])  # noqa: S610
+        where = f"{column} = ANY(%s::bigint[])"
+        return queryset.extra(where=[where], params=[array_literal(ids)])  # noqa: S610
     where = f"{column} IN (SELECT value FROM json_each(%s))"  # noqa: S608 - quoted names
     return queryset.extra(where=[where], params=[json.dumps(ids)])  # noqa: S610
 
@@ -93,19 +101,21 @@ def write_rows(table, columns, rows):
             raw.executemany(sql, rows)
 
 
-def update_column(table, column, pairs, key="id"):
-    """Set ``column`` = value for each (key, value) in ``pairs``, in one statement per database."""
+def update_column(model, column, pairs, key="id"):
+    """Set ``column`` (a number or date field of ``model``) = value for each (key, value) in
+    ``pairs``, ``key`` an integer column, in one statement per database."""
     pairs = list(pairs)
     if not pairs:
         return
+    table = model._meta.db_table
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            keys = [k for k, _v in pairs]
-            values = [v for _k, v in pairs]
+            kind = model._meta.get_field(column).db_type(connection)
             cursor.execute(
                 f"UPDATE {_quote(table)} AS t SET {_quote(column)} = v.value "  # noqa: S608
-                f"FROM unnest(%s, %s) AS v(key, value) WHERE t.{_quote(key)} = v.key",
-                [keys, values],
+                f"FROM unnest(%s::bigint[], %s::{kind}[]) AS v(key, value) "
+                f"WHERE t.{_quote(key)} = v.key",
+                [array_literal(k for k, _v in pairs), array_literal(v for _k, v in pairs)],
             )
         else:
             cursor.executemany(
