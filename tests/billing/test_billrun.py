@@ -293,6 +293,39 @@ def test_a_book_that_fails_half_way_leaves_nothing_and_resumes(town, admin, monk
         billrun.resume_run(admin, run)
 
 
+def test_a_worker_keeps_a_runs_tariffs_for_its_books_and_loads_them_again_on_a_retry(town, admin):
+    open_month(admin, town, OCT)
+    run = bill_month(admin, town, OCT)
+    book = run.books.select_related("run").get()
+    kept = billrun._tariffs_of_run(book)
+    assert billrun._tariffs_of_run(book) is kept
+    book.attempts = 2  # a resumed book: the tariffs may have been mended meanwhile
+    assert billrun._tariffs_of_run(book) is not kept
+
+
+def test_a_tariff_kept_without_a_version_is_looked_up_again(town, admin):
+    from watermis.billing.pricing import TariffBook
+
+    category = town["tariff"].category
+    bare = tariff_services.create_tariff(
+        admin, {"code": "NEW", "name": "新水价", "category": category}
+    )
+    tariffs = TariffBook()
+    assert tariffs.specs({bare.pk})[bare.pk] == []
+    assert tariffs.item_id("W")  # the items are loaded
+    item = tariff_services.create_price_item(
+        admin, {"code": "X", "name": "新项目", "sort_order": 9}
+    )
+    tariff_services.create_version(
+        admin,
+        bare,
+        {"effective_from": datetime.date(2026, 1, 1), "prices": [(item, None, D("2.50"))]},
+        today=datetime.date(2025, 12, 1),
+    )
+    assert len(tariffs.specs({bare.pk})[bare.pk]) == 1
+    assert tariffs.item_id("X") == item.pk  # an item added after the first lookup
+
+
 def test_a_second_real_run_waits_for_the_first(town, admin):
     open_month(admin, town, OCT)
     billrun.start_run(admin, town["zone"], OCT)

@@ -198,7 +198,7 @@ def _bill_book(run_book_id):
         pk=run_book_id
     )
     run, period = run_book.run, run_book.period
-    tariffs = pricing.TariffBook()
+    tariffs = _tariffs_of_run(run_book)
     if period.status != PeriodStatus.OPEN:
         raise ValidationError(_("The reading period %(period)s is closed.") % {"period": period})
     if run.dry_run:
@@ -223,6 +223,21 @@ def _bill_book(run_book_id):
         error="",
     )
     _finish_run(run.pk)
+
+
+_run_tariffs = {}
+
+
+def _tariffs_of_run(run_book):
+    """The tariff book a worker keeps for the run it is billing, so that its books load the
+    tariffs once, not once a book. A version in force never changes (tariffs.services);
+    a tariff first met later, or still without a version, is loaded when met. A book
+    tried again (a resumed run: tariffs may have been mended meanwhile) starts afresh."""
+    key = (run_book.run_id, run_book.run.started_at)  # ids alone repeat after a rollback
+    if run_book.attempts > 1 or key not in _run_tariffs:
+        _run_tariffs.clear()
+        _run_tariffs[key] = pricing.TariffBook()
+    return _run_tariffs[key]
 
 
 def bill_period(actor, period, *, issued_on, due_on, run_book=None, reading_ids=None, tariffs=None):

@@ -97,7 +97,7 @@ class TariffBook:
         self._items = None
 
     def specs(self, tariff_ids):
-        missing = [t for t in tariff_ids if t not in self._specs]
+        missing = [t for t in tariff_ids if not self._specs.get(t)]
         if missing:
             versions = defaultdict(list)
             rows = (
@@ -122,7 +122,7 @@ class TariffBook:
         return self._minimums.get((category_id, caliber), ZERO)
 
     def item_id(self, code):
-        if self._items is None:
+        if self._items is None or code not in self._items:
             self._items = dict(PriceItem.objects.values_list("code", "pk"))
         return self._items[code]
 
