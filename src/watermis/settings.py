@@ -222,6 +222,11 @@ WATERMIS_EINVOICE_PROVIDER = os.environ.get(
 )
 WATERMIS_EINVOICE_OPTIONS = {}
 
+# Query pages count, sum and sort at most this many rows; an Excel export of a list writes
+# at most WATERMIS_EXPORT_CAP (docs/queries.md).
+WATERMIS_ROW_CAP = int(os.environ.get("WATERMIS_ROW_CAP", "10000"))
+WATERMIS_EXPORT_CAP = int(os.environ.get("WATERMIS_EXPORT_CAP", "1000000"))
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",

@@ -38,7 +38,7 @@ from django.views.generic import TemplateView
 from django_tables2 import RequestConfig
 
 from watermis.core import paging
-from watermis.core.export import table_rows, xlsx_response
+from watermis.core.export import export_table
 from watermis.core.paging import CappedPaginator, capped_count
 from watermis.core.scoping import visible_zone_ids
 from watermis.core.views import (
@@ -226,9 +226,7 @@ class TotalsListView(ObjectListView):
         queryset = self.filtered_queryset()
         table = self.table_class(queryset)  # no request: it would page (and count) at once
         if request.GET.get("export") == "xlsx":
-            RequestConfig(request, paginate=False).configure(table)
-            header, rows = table_rows(table)
-            return xlsx_response(self.export_name, str(self.get_title()), header, rows)
+            return export_table(request, table, self.export_name, self.get_title())
         count = self.count(queryset)
         totals = []
         if count <= paging.ROW_CAP:
@@ -681,10 +679,8 @@ class AccountDetailView(PermissionMixin, TemplateView):
         ledger = LedgerEntry.objects.restrict(user).filter(customer=customer)
         table = AccountEntryTable(running_balance(entries(ledger)))
         if request.GET.get("export") == "xlsx":
-            RequestConfig(request, paginate=False).configure(table)
-            header, rows = table_rows(table)
             title = _("Account %(account)s") % {"account": customer.account_no}
-            return xlsx_response(f"account-{customer.account_no}", title, header, rows)
+            return export_table(request, table, f"account-{customer.account_no}", title)
         per_page = per_page_of(request)
         try:
             table.highlight = int(request.GET.get("entry", ""))

@@ -31,7 +31,7 @@ def capped_count(queryset, cap=None, ordered=False):
     return queryset.values("pk")[: cap + 1].count()
 
 
-def _queryset_of(object_list):
+def queryset_of(object_list):
     """The queryset behind a list (django-tables2 wraps it in its table data), or None."""
     data = getattr(object_list, "data", object_list)
     return data if isinstance(data, QuerySet) else None
@@ -48,7 +48,7 @@ class CappedPaginator(Paginator):
         super().__init__(object_list, per_page, **kwargs)
         self.cap = ROW_CAP if cap is None else cap
         if count is None:
-            queryset = _queryset_of(object_list)
+            queryset = queryset_of(object_list)
             count = capped_count(queryset, self.cap) if queryset is not None else len(object_list)
         self.more = count > self.cap
         self.count = min(count, self.cap)

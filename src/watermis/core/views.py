@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 from django_tables2 import RequestConfig
 
-from .export import table_rows, xlsx_response
+from .export import export_table
 from .filtersets import AuditEntryFilterSet
 from .forms import style_filter_form
 from .journal import history
@@ -108,10 +108,8 @@ class ObjectListView(ScopedViewMixin, TemplateView):
         queryset = self.filtered_queryset()
         table = self.table_class(queryset, request=request)
         if request.GET.get("export") == "xlsx":
-            RequestConfig(request, paginate=False).configure(table)
-            header, rows = table_rows(table)
             name = self.export_name or self.model._meta.model_name
-            return xlsx_response(name, str(self.get_title()), header, rows)
+            return export_table(request, table, name, self.get_title())
         page_table(request, table)
         per_page = table.current_per_page
         context = self.get_context_data(

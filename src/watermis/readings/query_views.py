@@ -17,10 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
-from django_tables2 import RequestConfig
 
 from watermis.core.charts import LINE, TABLE, Axis, Series, chart_spec, export_rows, month_text
-from watermis.core.export import table_rows, xlsx_response
+from watermis.core.export import export_table, xlsx_response
 from watermis.core.views import (
     ObjectListView,
     PermissionMixin,
@@ -65,12 +64,6 @@ HISTORY_MONTHS = 24
 def configure(request, table, per_page=None):
     """Sort and page a table built from computed rows, as ObjectListView does."""
     return page_table(request, table, per_page)
-
-
-def export(request, table, name, title):
-    RequestConfig(request, paginate=False).configure(table)
-    header, rows = table_rows(table)
-    return xlsx_response(name, str(title), header, rows)
 
 
 def latest_month(user, masters=False):
@@ -413,7 +406,7 @@ class LossRateView(PermissionMixin, TemplateView):
         title = _("Loss rates of master meters")
         table = LossRateTable(rows, request=request)
         if request.GET.get("export") == "xlsx":
-            return export(request, table, "loss-rates", title)
+            return export_table(request, table, "loss-rates", title)
         configure(request, table)
         return self.render_to_response(
             self.get_context_data(
@@ -637,8 +630,8 @@ class ProgressView(PermissionMixin, TemplateView):
         title = _("Reading progress")
         if request.GET.get("export") == "xlsx":
             if request.GET.get("by") == "reader":
-                return export(request, readers, "reading-progress-readers", title)
-            return export(request, books, "reading-progress-books", title)
+                return export_table(request, readers, "reading-progress-readers", title)
+            return export_table(request, books, "reading-progress-books", title)
         configure(request, books)
         configure(request, readers)
         total = sum(r["total"] for r in book_rows)
