@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from watermis.billing import bill_views, ledger
 from watermis.billing.bill_filtersets import filter_bill_status
-from watermis.billing.bills import with_status
+from watermis.billing.bills import settle_status, with_settlement, with_status
 from watermis.billing.models import (
     Bill,
     BillKind,
@@ -340,6 +340,22 @@ def test_status_filter_agrees_with_the_status_of_every_bill(
     for status in BillStatus.values:
         filtered = set(filter_bill_status(Bill.objects.all(), status).values_list("pk", flat=True))
         assert filtered == {pk for pk, s in statuses.items() if s == status}, status
+    # the same statuses and open amounts decided in Python, for bills read to be acted on
+    full = {b.pk: (b.status, b.open_amount) for b in with_status(Bill.objects.all())}
+    lean = {
+        b.pk: (b.status, b.open_amount)
+        for b in map(settle_status, with_settlement(Bill.objects.all()))
+    }
+    assert lean == full
+    assert {status for status, _open in full.values()} >= {
+        BillStatus.PAID,
+        BillStatus.PARTLY_PAID,
+        BillStatus.UNPAID,
+        BillStatus.CANCELLED,
+        BillStatus.CREDIT,
+        BillStatus.WRITTEN_OFF,
+        BillStatus.INSPECTION,
+    }
 
 
 def test_filters_combine(login, admin, bills, town):

@@ -78,6 +78,37 @@ def with_status(queryset=None):
     )
 
 
+def with_settlement(queryset):
+    """Bills annotated with ``settled`` and ``written_off`` only: for a handful of bills read
+    to be acted on, :func:`settle_status` then gives ``open_amount`` and ``status`` in
+    Python, sparing the milliseconds Django takes to build the status ``CASE``."""
+    return queryset.annotate(
+        settled=allocated(), written_off=allocated(credit__kind=EntryKind.WRITE_OFF)
+    )
+
+
+def settle_status(bill):
+    """Set ``open_amount`` and ``status`` on a bill read by :func:`with_settlement`, as
+    :func:`with_status` decides them (a test proves both agree on every status); returns it."""
+    if bill.state == BillState.CANCELLED or bill.kind == BillKind.RED:
+        bill.open_amount = ZERO
+    else:
+        bill.open_amount = bill.amount - bill.settled
+    if bill.state == BillState.CANCELLED:
+        bill.status = BillStatus.CANCELLED
+    elif bill.kind == BillKind.RED:
+        bill.status = BillStatus.CREDIT
+    elif bill.open_amount <= 0:
+        bill.status = BillStatus.WRITTEN_OFF if bill.written_off > 0 else BillStatus.PAID
+    elif bill.inspection:
+        bill.status = BillStatus.INSPECTION
+    elif bill.settled > 0:
+        bill.status = BillStatus.PARTLY_PAID
+    else:
+        bill.status = BillStatus.UNPAID
+    return bill
+
+
 def filter_bill_status(queryset, value):
     """Bills of ``value`` (a :class:`BillStatus`), as :func:`with_status` decides, in the form
     that costs least on millions of bills: the stored columns first (state, kind, inspection,
@@ -226,6 +257,21 @@ def open_bills(customer_id=None, queryset=None):
         queryset = queryset.filter(customer_id=customer_id)
     queryset = queryset.filter(state=BillState.ISSUED, kind=BillKind.REGULAR, amount__gt=0)
     return with_status(queryset).filter(open_amount__gt=0).order_by("due_on", "month", "id")
+
+
+def bills_owing(queryset):
+    """The bills of ``queryset`` that :func:`open_bills` gives, annotated only with
+    ``settled`` and ``open_amount``, oldest first: for an issued regular bill the open
+    amount is its amount less what is settled, so the status ``CASE`` is not needed, and
+    the counter (which reads a customer's debts under the lock for every payment) does not
+    spend milliseconds building it. A test proves both give the same bills and amounts."""
+    return (
+        queryset.filter(state=BillState.ISSUED, kind=BillKind.REGULAR, amount__gt=0)
+        .annotate(settled=allocated())
+        .annotate(open_amount=ExpressionWrapper(F("amount") - F("settled"), output_field=MONEY))
+        .filter(open_amount__gt=0)
+        .order_by("due_on", "month", "id")
+    )
 
 
 def status_label(value):

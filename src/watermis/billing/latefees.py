@@ -36,7 +36,7 @@ from watermis.customers.models import Customer, PaymentMethod
 from watermis.system.params import get_params
 
 from . import ledger
-from .bills import open_bills
+from .bills import bills_owing
 from .models import Allocation, Bill, EntryKind, LateFeeCharge
 
 ZERO = Decimal("0.00")
@@ -282,7 +282,7 @@ def arrears_for(customer_ids, on, rules=None, customers=None):
                 "pk", "payment_method", "low_income"
             )
         }
-    bills = list(open_bills(queryset=Bill.objects.filter(customer_id__in=customer_ids)))
+    bills = list(bills_owing(Bill.objects.filter(customer_id__in=customer_ids)))
     charged, charged_through, fee_open, fee_bills, fee_entries = {}, {}, {}, {}, {}
     for charge in _charges(customer_ids).order_by("bill_id", "through", "id"):
         bill_id = charge.bill_id

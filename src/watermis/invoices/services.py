@@ -38,7 +38,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from watermis.billing import ledger
-from watermis.billing.bills import filter_bill_status, open_bills, with_status
+from watermis.billing.bills import (
+    filter_bill_status,
+    open_bills,
+    settle_status,
+    with_settlement,
+)
 from watermis.billing.corrections import to_fen
 from watermis.billing.models import Allocation, Bill, BillKind, BillState, BillStatus
 from watermis.core import journal
@@ -118,14 +123,16 @@ def _bill_words(bill):
 
 
 def _active_kind(kind):
-    kind = InvoiceKind.objects.get(pk=getattr(kind, "pk", kind))
+    """The kind (an object as the caller read it, or read by id), refused when retired."""
+    if not isinstance(kind, InvoiceKind):
+        kind = InvoiceKind.objects.get(pk=kind)
     if not kind.active:
         raise ValidationError({"kind": _("This invoice kind is no longer in use.")})
     return kind
 
 
 def _check_bill(bill, before_payment):
-    """Why ``bill`` (annotated by ``with_status``) cannot be invoiced, or None."""
+    """Why ``bill`` (with its ``status``: ``settle_status``) cannot be invoiced, or None."""
     words = _bill_words(bill)
     if bill.kind == BillKind.RED:
         return _(
@@ -321,7 +328,7 @@ class Draft:
     """What an invoice of ``kind`` for some bills would hold (nothing written)."""
 
     kind: InvoiceKind
-    bills: list  # the chosen bills, annotated by ``with_status``
+    bills: list  # the chosen bills, with ``settled``, ``open_amount``, ``status``
     reds: list  # red bills netted on the invoice
     rows: list  # unsaved InvoiceBill rows
     lines: list  # TaxLine
@@ -359,8 +366,8 @@ def _owners(ids, several_customers):
 
 def _draft(actor, kind, ids, customer_ids, before_payment):
     chosen = [
-        to_fen(bill)
-        for bill in with_status(Bill.objects.filter(pk__in=ids))
+        to_fen(settle_status(bill))
+        for bill in with_settlement(Bill.objects.filter(pk__in=ids))
         .select_related("customer", "meter")
         .order_by("customer__account_no", "month", "meter_id", "id")
     ]
