@@ -101,6 +101,13 @@ def filter_channel(queryset, channel):
     ).exclude(paid_channel__in=("", "bank", *MOBILE_CHANNELS))
 
 
+def has_live_rows(bill_ids, parts):
+    """Whether a live invoice row covers one of these bills' ``parts`` (one light query; the
+    rows themselves, with their invoices, only for the message when one does)."""
+    rows = InvoiceBill.objects.filter(bill_id__in=list(bill_ids), live=True, part__in=list(parts))
+    return rows.exists()
+
+
 def live_rows(bill_ids, parts=None):
     """{(bill id, part): InvoiceBill} of live invoice rows of these bills."""
     rows = InvoiceBill.objects.filter(bill_id__in=list(bill_ids), live=True).select_related(

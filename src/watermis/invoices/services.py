@@ -73,6 +73,7 @@ from .queries import (
     PaidChannel,
     channel_of,
     filter_channel,
+    has_live_rows,
     live_rows,
     with_payment,
     without_live_invoice,
@@ -390,8 +391,8 @@ def _draft(actor, kind, ids, customer_ids, before_payment):
         ).order_by("month", "id")
     )
     everything = chosen + reds
-    live = live_rows([b.pk for b in chosen], parts)
-    if live:
+    if has_live_rows([b.pk for b in chosen], parts):
+        live = live_rows([b.pk for b in chosen], parts)
         raise ValidationError({"bills": [_live_problem(row) for row in live.values()]})
     split = bill_parts(everything)
     for bill in chosen:
