@@ -346,23 +346,27 @@ def test_arrears_lists_open_bills_with_their_fees(customer):
     assert result.total == D("245.68") and first.total == D("165.68")
 
 
-def test_arrears_is_three_queries_whatever_the_bills(
+def test_arrears_is_four_queries_whatever_the_bills(
     admin, town, customer, django_assert_num_queries
 ):
+    """Customers, bills, a look for late-fee charges, the charges (none charged: no query)."""
     for month in range(1, 4):
         make_bill(customer, "10.00", DAY(2025, month, 1), due_on=DAY(2025, month, 28))
-    charge_late_fees(None, customer, DAY(2025, 6, 1), rules=RULES)
     with django_assert_num_queries(3):
+        uncharged = arrears(customer.pk, DAY(2025, 7, 1), RULES)
+    charge_late_fees(None, customer, DAY(2025, 6, 1), rules=RULES)
+    with django_assert_num_queries(4):
         few = arrears(customer.pk, DAY(2025, 7, 1), RULES)
+    assert uncharged.total == few.total  # charged or due, the same late fees
     for month in range(4, 13):
         make_bill(customer, "10.00", DAY(2025, month, 1), due_on=DAY(2025, month, 28))
     charge_late_fees(None, customer, DAY(2026, 1, 10), rules=RULES)
     others = [open_customer(admin, town, n) for n in range(2, 6)]
     for other in others:
         make_bill(other, "30.00", DAY(2025, 5, 1), due_on=DAY(2025, 5, 28))
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         many = arrears(customer.pk, DAY(2026, 2, 1), RULES)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         several = arrears_for([customer.pk, *(o.pk for o in others)], DAY(2026, 2, 1), RULES)
     assert len(few.lines) == 3 and len(many.lines) == 12
     assert several[customer.pk].total == many.total

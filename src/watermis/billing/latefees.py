@@ -251,7 +251,12 @@ class Arrears:
 
 
 def _charges(customer_ids):
-    """Every late-fee charge of these customers not reversed, with what is paid of it."""
+    """Every late-fee charge of these customers not reversed, with what is paid of it, by
+    bill and date. Most customers were never charged one: a light look first spares them
+    the query that sums the payments (Django takes milliseconds to build it)."""
+    rows = LateFeeCharge.objects.filter(bill__customer_id__in=customer_ids)
+    if not rows.exists():
+        return []
     paid = (
         Allocation.objects.filter(debit_id=OuterRef("entry_id"))
         .order_by()
@@ -259,17 +264,20 @@ def _charges(customer_ids):
         .annotate(total=Sum("amount"))
         .values("total")
     )
-    rows = LateFeeCharge.objects.filter(
-        bill__customer_id__in=customer_ids, entry__reversed_by__isnull=True
+    return (
+        rows.filter(entry__reversed_by__isnull=True)
+        .annotate(
+            paid=Coalesce(Subquery(paid, output_field=MONEY), Value(ZERO), output_field=MONEY)
+        )
+        .select_related("bill")
+        .order_by("bill_id", "through", "id")
     )
-    return rows.annotate(
-        paid=Coalesce(Subquery(paid, output_field=MONEY), Value(ZERO), output_field=MONEY)
-    ).select_related("bill")
 
 
 def arrears_for(customer_ids, on, rules=None, customers=None):
-    """:class:`Arrears` of each customer as of ``on``, in three queries whatever the number
-    of customers and bills: the customers, their open bills, their late-fee charges.
+    """:class:`Arrears` of each customer as of ``on``, in four queries whatever the number
+    of customers and bills: the customers, their open bills, whether any late fee was ever
+    charged them and, if so, those charges.
     ``customers``: the customer objects when the caller has them (one query less)."""
     rules = rules or LateFeeRules.from_params()
     customer_ids = list(customer_ids)
@@ -284,7 +292,7 @@ def arrears_for(customer_ids, on, rules=None, customers=None):
         }
     bills = list(bills_owing(Bill.objects.filter(customer_id__in=customer_ids)))
     charged, charged_through, fee_open, fee_bills, fee_entries = {}, {}, {}, {}, {}
-    for charge in _charges(customer_ids).order_by("bill_id", "through", "id"):
+    for charge in _charges(customer_ids):
         bill_id = charge.bill_id
         charged[bill_id] = charged.get(bill_id, ZERO) + charge.amount
         if charged_through.get(bill_id) is None or charge.through > charged_through[bill_id]:

@@ -384,12 +384,9 @@ def _draft(actor, kind, ids, customer_ids, before_payment):
     if problems:
         raise ValidationError({"bills": problems})
     parts = kind.parts
-    reds = list(
-        without_live_invoice(
-            Bill.objects.filter(corrects_id__in=ids, kind=BillKind.RED, state=BillState.ISSUED),
-            parts,
-        ).order_by("month", "id")
-    )
+    reds = Bill.objects.filter(corrects_id__in=ids, kind=BillKind.RED, state=BillState.ISSUED)
+    # a light look first: few bills are ever corrected by a red bill
+    reds = list(without_live_invoice(reds, parts).order_by("month", "id")) if reds.exists() else []
     everything = chosen + reds
     if has_live_rows([b.pk for b in chosen], parts):
         live = live_rows([b.pk for b in chosen], parts)
