@@ -63,7 +63,8 @@ def machine():
 
 def copy_rows(model, columns, rows, chunk=50_000):
     """COPY ``rows`` into ``model``'s table (``columns`` given, every other column its
-    field's default; ``auto_now`` fields now), ``chunk`` rows at a time (bounded memory)."""
+    field's default; ``auto_now`` and ``auto_now_add`` fields now), ``chunk`` rows at a time
+    (bounded memory)."""
     from django.utils import timezone
 
     from watermis.core import bulk
@@ -72,7 +73,8 @@ def copy_rows(model, columns, rows, chunk=50_000):
     now = timezone.now()
     defaults = []
     for f in rest:
-        value = now if getattr(f, "auto_now", False) else f.get_default()
+        stamped = getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+        value = now if stamped else f.get_default()
         defaults.append(getattr(value, "value", value))
     names = [*columns, *(f.column for f in rest)]
     batch = []

@@ -23,7 +23,7 @@ import sys
 import time
 from decimal import Decimal
 
-from _common import ROOT, bench_database, machine, timer
+from _common import ROOT, bench_database, bench_zone, copy_rows, machine, timer
 
 parser = argparse.ArgumentParser(description=__doc__)
 parser.add_argument("--size", type=int, default=100_000, help="accounts (default 100000)")
@@ -37,38 +37,6 @@ sys.argv = sys.argv[:1]
 PER_BOOK = 2000
 MONTH = datetime.date(2026, 10, 1)
 READ_ON = datetime.date(2026, 10, 20)
-
-
-def rows_into(connection, model, columns, rows):
-    from watermis.core import bulk
-
-    batch = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= 50_000:
-            bulk.write_rows(model._meta.db_table, columns, batch)
-            batch = []
-    bulk.write_rows(model._meta.db_table, columns, batch)
-
-
-def insert(connection, model, columns, rows):
-    """Insert ``rows`` giving ``columns``; every other column gets the field's default."""
-    rest = [f for f in model._meta.concrete_fields if f.column not in columns]
-    now = datetime.datetime.now(datetime.UTC)
-    defaults = []
-    for f in rest:
-        value = (
-            now
-            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-            else f.get_default()
-        )
-        defaults.append(getattr(value, "value", value))
-    rows_into(
-        connection,
-        model,
-        [*columns, *(f.column for f in rest)],
-        ((*row, *defaults) for row in rows),
-    )
 
 
 def reset_sequences(connection, models):
@@ -112,6 +80,8 @@ def peak_mib():
     the largest worker."""
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if not children:
+        return f"{own / 1024:.0f} MiB"
     return f"{own / 1024:.0f} MiB here, {children / 1024:.0f} MiB the largest worker"
 
 
@@ -126,8 +96,6 @@ with bench_database() as vendor:
     from watermis.billing.models import Account, Bill, BillLine, BillRun, LedgerEntry
     from watermis.billing.verify import verify_books
     from watermis.customers.models import Area, Book, Customer, Meter
-    from watermis.org.models import BusinessUnit, Operator, Zone
-    from watermis.org.roles import CLERK, ensure_standard_roles
     from watermis.readings.models import Reading, ReadingPeriod, ReadingState
     from watermis.tariffs.models import (
         CategoryKind,
@@ -144,13 +112,7 @@ with bench_database() as vendor:
     rng = random.Random(2026)
     n = args.size
     with timer() as setup, transaction.atomic():
-        zone = Zone.objects.create(code="B", name="测试区", kind="urban")
-        unit = BusinessUnit.objects.create(code="B01", name="测试营业厅", zone=zone)
-        roles = ensure_standard_roles()
-        clerk = Operator(username="clerk", name="clerk", unit=unit)
-        clerk.set_password("Water2026")
-        clerk.save()
-        clerk.groups.add(roles[CLERK])
+        zone, clerk = bench_zone("B")
         category = WaterCategory.objects.create(
             code="RES", name="居民", kind=CategoryKind.RESIDENTIAL
         )
@@ -186,8 +148,7 @@ with bench_database() as vendor:
             [ReadingPeriod(zone=zone, book=b, month=MONTH, planned_on=READ_ON) for b in books]
         )
         now = timezone.now()
-        insert(
-            connection,
+        copy_rows(
             Customer,
             [
                 "id",
@@ -219,8 +180,7 @@ with bench_database() as vendor:
                 for i in range(n)
             ),
         )
-        insert(
-            connection,
+        copy_rows(
             Meter,
             ["id", "number", "customer_id", "zone_id", "installed_on", "tariff_id"],
             (
@@ -228,8 +188,7 @@ with bench_database() as vendor:
                 for i in range(n)
             ),
         )
-        insert(
-            connection,
+        copy_rows(
             Account,
             ["customer_id", "zone_id", "balance", "updated_at"],
             ((i + 1, zone.pk, Decimal("0.00"), now) for i in range(n)),
@@ -256,8 +215,7 @@ with bench_database() as vendor:
                 now,
             )
 
-        insert(
-            connection,
+        copy_rows(
             Reading,
             [
                 "id",

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.generic import TemplateView
 from django_tables2 import RequestConfig
 
-from watermis.core.export import table_rows, xlsx_response
+from watermis.core.export import export_table, table_rows, xlsx_response
 from watermis.core.forms import ScopedFormMixin, style_filter_form
 from watermis.core.money import FEN
 from watermis.core.views import PermissionMixin, add_service_errors, page_table
@@ -379,9 +379,7 @@ class RestoreListView(PermissionMixin, TemplateView):
             next_url=next_query(request, on),
         )
         if request.GET.get("export") == "xlsx":
-            RequestConfig(request, paginate=False).configure(table)
-            header, values = table_rows(table)
-            return xlsx_response("restore-list", title, header, values)
+            return export_table(request, table, "restore-list", title)
         paginate(request, table)
         return self.render_to_response(
             self.get_context_data(form=form, table=table, title=title, on=on)
