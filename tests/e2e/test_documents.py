@@ -56,6 +56,8 @@ def test_meter_cards_print_from_a_book_page(login, screenshot_dir):
     page.goto("/customers/books/")
     page.locator("table a[href^='/customers/books/']").first.click()
     page.click("#book-meter-cards")
+    page.wait_for_url("**/documents/meter-cards/?book=*")
+    page.wait_for_load_state("load")  # count() does not wait for the new page's form
     assert page.locator("#id_books option:checked").count() == 1
     page.screenshot(path=str(screenshot_dir / "documents-meter-cards.png"))
     with page.expect_download() as download:
