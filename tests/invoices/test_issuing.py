@@ -226,6 +226,33 @@ def test_payment_at_the_counter_is_recorded(cashier, kinds, town, stocks):
     assert (invoice.received, invoice.change) == (D("50"), D("10.00"))
 
 
+def test_the_counter_issues_under_its_own_lock(cashier, kinds, town, stocks):
+    """``locked_customer``: the caller holds the account lock and vouches the bills are the
+    customer's; the invoice is the same, and another customer's bill is still refused."""
+    from django.db import transaction
+
+    from watermis.billing import ledger
+
+    first, second = town["customers"][0], town["customers"][1]
+    bill = make_bill(first, MONTHS[0], "10", items=town)
+    foreign = make_bill(second, MONTHS[0], "10", items=town)
+    pay(foreign)
+    with transaction.atomic():
+        payment = pay(bill)
+        ledger.lock_accounts([first.pk])
+        invoice = services.issue_invoice(
+            cashier, kinds["water"], [bill], payment=payment, locked_customer=first
+        )
+    assert invoice.customer == first and invoice.buyer_name == "张三丰"
+    assert invoice.amount == D("30.00") and invoice.lines.get().tax_code == "1100301010000000000"
+    refused = pytest.raises(ValidationError, match=r"Bill #\d+ is not a bill of account")
+    with refused, transaction.atomic():
+        ledger.lock_accounts([first.pk])
+        services.issue_invoice(cashier, kinds["water"], [foreign], locked_customer=first)
+    stocks["water"].refresh_from_db()
+    assert stocks["water"].next == 1002 and Invoice.objects.count() == 1
+
+
 def test_refusal_inside_a_caller_transaction_leaves_it_usable(cashier, kinds, paid_bill, stocks):
     from django.db import transaction
 

@@ -20,9 +20,9 @@ from decimal import Decimal
 
 from watermis.billing.models import BillLine
 from watermis.core.money import round_fen
-from watermis.tariffs.models import RevenueKind, TaxTreatment
+from watermis.tariffs.models import PriceItem, RevenueKind, TaxTreatment
 
-from .models import Part
+from .models import ItemTaxCode, Part
 
 ZERO = Decimal("0.00")
 TAXED = (TaxTreatment.VAT, TaxTreatment.VAT_SIMPLE)
@@ -63,12 +63,13 @@ class BillParts:
         return self.amounts.get(part, ZERO)
 
 
-def bill_parts(bills):
-    """{bill id: :class:`BillParts`} of ``bills``, from their lines (one query)."""
+def bill_parts(bills, tax_codes=False):
+    """{bill id: :class:`BillParts`} of ``bills``, from their lines (one query); with
+    ``tax_codes``, each line's item comes with its tax code (:func:`item_tax_codes`)."""
     result = {bill.pk: BillParts(bill) for bill in bills}
     lines = (
         BillLine.objects.filter(bill_id__in=list(result))
-        .select_related("item")
+        .select_related("item__tax_code" if tax_codes else "item")
         .order_by("bill_id", "item__sort_order", "item__code", "kind", "tier", "id")
     )
     for line in lines:
@@ -96,6 +97,16 @@ class TaxLine:
     rate: Decimal = ZERO
     net: Decimal = ZERO
     tax: Decimal = ZERO
+
+
+def item_tax_codes(bill_lines):
+    """{item id: ItemTaxCode} of these lines' items: read with them (``bill_parts(...,
+    tax_codes=True)``), or in one query."""
+    items = {line.item_id: line.item for line in bill_lines}
+    if all(PriceItem.tax_code.is_cached(item) for item in items.values()):
+        codes = (getattr(item, "tax_code", None) for item in items.values())
+        return {code.item_id: code for code in codes if code is not None}
+    return ItemTaxCode.objects.in_bulk(list(items), field_name="item_id")
 
 
 def tax_lines(bill_lines, tax_codes):

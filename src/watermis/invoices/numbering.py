@@ -185,7 +185,12 @@ def own_stocks(actor, kind, lock=False):
     stocks = InvoiceStock.objects.filter(operator=actor, kind=kind, state=StockState.ISSUED)
     if lock:
         stocks = stocks.select_for_update()
-    return list(stocks.select_related("kind").order_by("pk"))
+    if not isinstance(kind, InvoiceKind):
+        return list(stocks.select_related("kind").order_by("pk"))
+    stocks = list(stocks.order_by("pk"))
+    for stock in stocks:  # the kind as the caller has it: no join to read it again
+        stock.kind = kind
+    return stocks
 
 
 def remaining_numbers(actor, kind):

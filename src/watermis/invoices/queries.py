@@ -64,13 +64,19 @@ def has_items(part):
     return Exists(lines)
 
 
+def on_live_invoice(parts):
+    """Whether the bill (the outer query's row) has one of ``parts`` on a live invoice."""
+    return Exists(
+        InvoiceBill.objects.filter(bill_id=OuterRef("pk"), part__in=list(parts), live=True)
+    )
+
+
 def without_live_invoice(queryset, parts):
     """Bills with something to invoice in ``parts`` and none of them on a live invoice."""
-    live = InvoiceBill.objects.filter(bill_id=OuterRef("pk"), part__in=list(parts), live=True)
     something = Q()
     for part in parts:
         something |= Q(has_items(part))
-    return queryset.filter(something).filter(~Exists(live))
+    return queryset.filter(something).filter(~on_live_invoice(parts))
 
 
 def with_payment(queryset):
@@ -99,13 +105,6 @@ def filter_channel(queryset, channel):
     return queryset.exclude(paid_kind__in=(*PREPAID_KINDS, EntryKind.PAYMENT)) | queryset.filter(
         payment
     ).exclude(paid_channel__in=("", "bank", *MOBILE_CHANNELS))
-
-
-def has_live_rows(bill_ids, parts):
-    """Whether a live invoice row covers one of these bills' ``parts`` (one light query; the
-    rows themselves, with their invoices, only for the message when one does)."""
-    rows = InvoiceBill.objects.filter(bill_id__in=list(bill_ids), live=True, part__in=list(parts))
-    return rows.exists()
 
 
 def live_rows(bill_ids, parts=None):

@@ -33,7 +33,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import Exists, F, OuterRef, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -54,7 +54,7 @@ from watermis.documents.sources import customers_in_route_order, operator_name
 from watermis.org.models import Company
 
 from . import einvoice, numbering
-from .contents import TaxLine, bill_parts, rate_label, tax_lines
+from .contents import TaxLine, bill_parts, item_tax_codes, rate_label, tax_lines
 from .models import (
     BuyerType,
     Invoice,
@@ -63,7 +63,6 @@ from .models import (
     InvoiceLine,
     InvoiceState,
     InvoiceType,
-    ItemTaxCode,
     Medium,
     Origin,
     Part,
@@ -73,8 +72,8 @@ from .queries import (
     PaidChannel,
     channel_of,
     filter_channel,
-    has_live_rows,
     live_rows,
+    on_live_invoice,
     with_payment,
     without_live_invoice,
 )
@@ -183,8 +182,8 @@ def payment_method(bills, payment=None):
 
 
 def _seller():
-    company = Company.objects.first()
-    return (company.name if company else ""), (company.credit_code if company else "")
+    """(name, tax id) of the company, as invoices name the seller."""
+    return Company.objects.order_by("pk").values_list("name", "credit_code").first() or ("", "")
 
 
 def _request(invoice, lines, original=None):
@@ -302,7 +301,9 @@ def _save(invoice, lines, rows, actor, reason):
         ]
     )
     try:
-        with transaction.atomic():
+        # no savepoint: the error leaves the issuing transaction (issue_invoice's savepoint,
+        # or the counter's) to be rolled back, and it always is, by the ValidationError
+        with transaction.atomic(savepoint=False):
             InvoiceBill.objects.bulk_create(rows)
     except IntegrityError:
         raise ValidationError(
@@ -365,13 +366,43 @@ def _owners(ids, several_customers):
     return customer_ids
 
 
-def _draft(actor, kind, ids, customer_ids, before_payment):
-    chosen = [
-        to_fen(settle_status(bill))
-        for bill in with_settlement(Bill.objects.filter(pk__in=ids))
-        .select_related("customer", "meter")
-        .order_by("customer__account_no", "month", "meter_id", "id")
-    ]
+def _chosen(ids, parts, customer=None):
+    """The bills of ``ids`` with their settlement and status, and ``on_live_invoice`` and
+    ``has_red`` (a red bill corrects it) for the checks: one query. With ``customer`` (the
+    caller knows the bills are that customer's), the customer is not read again."""
+    reds = Bill.objects.filter(
+        corrects_id=OuterRef("pk"), kind=BillKind.RED, state=BillState.ISSUED
+    )
+    bills = with_settlement(Bill.objects.filter(pk__in=ids)).annotate(
+        on_live_invoice=on_live_invoice(parts), has_red=Exists(reds)
+    )
+    if customer is None:
+        bills = bills.select_related("customer").order_by(
+            "customer__account_no", "month", "meter_id", "id"
+        )
+    else:
+        bills = bills.order_by("month", "meter_id", "id")
+    chosen = [to_fen(settle_status(bill)) for bill in bills]
+    missing = sorted(set(ids) - {bill.pk for bill in chosen})
+    if missing:
+        raise ValidationError({"bills": _("Bill #%(bill)s does not exist.") % {"bill": missing[0]}})
+    if customer is not None:
+        foreign = [bill for bill in chosen if bill.customer_id != customer.pk]
+        if foreign:
+            raise ValidationError(
+                {
+                    "bills": _("Bill #%(bill)s is not a bill of account %(account)s.")
+                    % {"bill": foreign[0].pk, "account": customer.account_no}
+                }
+            )
+        for bill in chosen:
+            bill.customer = customer
+    return chosen
+
+
+def _draft(actor, kind, ids, customer_ids, before_payment, customer=None):
+    parts = kind.parts
+    chosen = _chosen(ids, parts, customer)
     zones = {bill.zone_id for bill in chosen}
     if len(zones) > 1:
         raise ValidationError(
@@ -383,15 +414,15 @@ def _draft(actor, kind, ids, customer_ids, before_payment):
     problems = [p for p in (_check_bill(bill, before_payment) for bill in chosen) if p]
     if problems:
         raise ValidationError({"bills": problems})
-    parts = kind.parts
-    reds = Bill.objects.filter(corrects_id__in=ids, kind=BillKind.RED, state=BillState.ISSUED)
-    # a light look first: few bills are ever corrected by a red bill
-    reds = list(without_live_invoice(reds, parts).order_by("month", "id")) if reds.exists() else []
+    reds = []
+    if any(bill.has_red for bill in chosen):  # few bills are ever corrected by a red bill
+        reds = Bill.objects.filter(corrects_id__in=ids, kind=BillKind.RED, state=BillState.ISSUED)
+        reds = list(without_live_invoice(reds, parts).order_by("month", "id"))
     everything = chosen + reds
-    if has_live_rows([b.pk for b in chosen], parts):
+    if any(bill.on_live_invoice for bill in chosen):
         live = live_rows([b.pk for b in chosen], parts)
         raise ValidationError({"bills": [_live_problem(row) for row in live.values()]})
-    split = bill_parts(everything)
+    split = bill_parts(everything, tax_codes=True)
     for bill in chosen:
         if not any(split[bill.pk].amount(part) for part in parts):
             problems.append(
@@ -410,10 +441,7 @@ def _draft(actor, kind, ids, customer_ids, before_payment):
             if amount:
                 rows.append(InvoiceBill(bill=bill, part=part, amount=amount))
                 invoiced_lines.extend(split[bill.pk].lines[part])
-    codes = ItemTaxCode.objects.in_bulk(
-        {line.item_id for line in invoiced_lines}, field_name="item_id"
-    )
-    lines = tax_lines(invoiced_lines, codes)
+    lines = tax_lines(invoiced_lines, item_tax_codes(invoiced_lines))
     amount, net, tax = _totals(lines)
     if amount <= 0:
         raise ValidationError(
@@ -425,6 +453,7 @@ def _draft(actor, kind, ids, customer_ids, before_payment):
                 % {"amount": amount}
             }
         )
+    customer_ids = customer_ids if customer is None else [customer.pk]
     return Draft(kind, chosen, reds, rows, lines, amount, net, tax, customer_ids, zone_id)
 
 
@@ -440,7 +469,6 @@ def draft_invoice(actor, kind, bills, *, before_payment=False, several_customers
     return _draft(actor, kind, ids, customer_ids, before_payment)
 
 
-@transaction.atomic
 def issue_invoice(
     actor,
     kind,
@@ -455,6 +483,7 @@ def issue_invoice(
     balance_after=None,
     before_payment=False,
     several_customers=False,
+    locked_customer=None,
     now=None,
 ):
     """Issue one invoice of ``kind`` for ``bills`` (objects or ids). Returns the invoice.
@@ -463,17 +492,43 @@ def issue_invoice(
     with ``received``, ``change`` and the prepaid balances to print.
     ``before_payment``: a walking-collection invoice of unpaid bills (F3.1).
     ``several_customers``: a combined invoice (F3.15); ``buyer`` names the buyer.
+    ``locked_customer``: the caller's transaction holds this customer's account lock and the
+    bills are the customer's (the counter, right after posting): the lock is not taken
+    again, a bill of another customer is refused, and the invoice is written in the caller's
+    transaction without a savepoint of its own (an error leaves it to roll back).
     """
-    numbering.require(actor, "invoices.add_invoice")
-    kind = _active_kind(kind)
-    ids = _bill_ids(bills)
-    customer_ids = _owners(ids, several_customers)
-    ledger.lock_accounts(customer_ids)
-    draft = _draft(actor, kind, ids, customer_ids, before_payment)
-    chosen, rows, lines, zone_id = draft.bills, draft.rows, draft.lines, draft.zone_id
-    amount, net, tax = draft.amount, draft.net, draft.tax
+    with transaction.atomic(savepoint=locked_customer is None):
+        numbering.require(actor, "invoices.add_invoice")
+        kind = _active_kind(kind)
+        ids = _bill_ids(bills)
+        if locked_customer is None:
+            customer_ids = _owners(ids, several_customers)
+            ledger.lock_accounts(customer_ids)
+        elif not ids:
+            raise ValidationError({"bills": _("Choose at least one bill to invoice.")})
+        else:
+            customer_ids = [locked_customer.pk]
+        draft = _draft(actor, kind, ids, customer_ids, before_payment, locked_customer)
+        return _issue(
+            actor,
+            draft,
+            buyer or Buyer(),
+            remark=remark,
+            payment=payment,
+            received=received,
+            change=change,
+            balance_before=balance_before,
+            balance_after=balance_after,
+            before_payment=before_payment,
+            now=now or timezone.now(),
+        )
+
+
+def _issue(actor, draft, buyer, *, remark, payment, before_payment, now, **printed):
+    """Number, write and journal the invoice of ``draft`` (read under the accounts' locks);
+    ``printed``: the payment's figures the invoice prints (received, change, balances)."""
+    kind, chosen, customer_ids = draft.kind, draft.bills, draft.customer_ids
     customer = chosen[0].customer
-    buyer = buyer or Buyer()
     buyer_name = (buyer.name or "").strip()
     if not buyer_name:
         if len(customer_ids) > 1:
@@ -483,9 +538,8 @@ def issue_invoice(
         raise ValidationError(
             {"buyer_tax_id": _("A special VAT invoice names the buyer's tax id.")}
         )
-    now = now or timezone.now()
-    if balance_after is None and len(customer_ids) == 1:
-        balance_after = ledger.prepaid_of(customer.pk)
+    if printed["balance_after"] is None and len(customer_ids) == 1:
+        printed["balance_after"] = ledger.prepaid_of(customer.pk)
     seller_name, seller_tax_id = _seller()
     if payment is not None:
         origin = Origin.PAYMENT
@@ -499,7 +553,7 @@ def issue_invoice(
         origin=origin,
         operator=actor,
         unit=getattr(actor, "unit", None),
-        zone_id=zone_id,
+        zone_id=draft.zone_id,
         customer=customer,
         combined=len(customer_ids) > 1,
         issued_at=now,
@@ -510,22 +564,19 @@ def issue_invoice(
         buyer_address=(buyer.address or "").strip()[:200],
         seller_name=seller_name,
         seller_tax_id=seller_tax_id,
-        amount=amount,
-        net_amount=net,
-        tax_amount=tax,
+        amount=draft.amount,
+        net_amount=draft.net,
+        tax_amount=draft.tax,
         remark=(remark or "").strip()[:200],
         payment=payment,
         payment_method=COLLECTION_WORDS if before_payment else payment_method(chosen, payment),
-        received=received,
-        change=change,
-        balance_before=balance_before,
-        balance_after=balance_after,
         invoice_type=kind.invoice_type,
+        **printed,
     )
-    _number(invoice, actor, kind, lines)
-    for row in rows:
+    _number(invoice, actor, kind, draft.lines)
+    for row in draft.rows:
         row.invoice = invoice
-    return _save(invoice, lines, rows, actor, remark)
+    return _save(invoice, draft.lines, draft.rows, actor, remark)
 
 
 def _print(invoices, actor):
@@ -945,13 +996,9 @@ def issue_red_invoices(actor, red_bill, reason="", now=None):
                 }
             )
         bill_lines = [line for p in parts for line in split.lines[p]]
-        codes = ItemTaxCode.objects.in_bulk(
-            {line.item_id for line in bill_lines}, field_name="item_id"
-        )
         rows = [InvoiceBill(bill=red_bill, part=p, amount=split.amount(p)) for p in parts]
-        invoices.append(
-            _red_invoice(actor, original, rows, tax_lines(bill_lines, codes), reason, now)
-        )
+        lines = tax_lines(bill_lines, item_tax_codes(bill_lines))
+        invoices.append(_red_invoice(actor, original, rows, lines, reason, now))
     if not invoices:
         raise ValidationError(
             _("%(bill)s is on an invoice already (a red invoice, or netted on its bill's invoice).")

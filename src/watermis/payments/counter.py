@@ -627,6 +627,7 @@ def take_payment(actor, tender, now=None, rules=None):
                 change=change,
                 balance_before=balance_before,
                 balance_after=balance_after,
+                locked_customer=customer,
                 now=now,
             )
         except (ValidationError, PermissionDenied, InvoiceKind.DoesNotExist) as exc:
