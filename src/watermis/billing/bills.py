@@ -33,6 +33,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from watermis.core.money import FEN
+
 from .models import Account, Allocation, Bill, BillKind, BillState, BillStatus, EntryKind
 
 ZERO = Decimal("0.00")
@@ -78,17 +80,50 @@ def with_status(queryset=None):
     )
 
 
-def with_settlement(queryset):
-    """Bills annotated with ``settled`` and ``written_off`` only: for a handful of bills read
-    to be acted on, :func:`settle_status` then gives ``open_amount`` and ``status`` in
-    Python, sparing the milliseconds Django takes to build the status ``CASE``."""
-    return queryset.annotate(
-        settled=allocated(), written_off=allocated(credit__kind=EntryKind.WRITE_OFF)
+# A bill's settlement in plain SQL over the bill row ``b``, for the reads of the counter and
+# of invoicing, made for a handful of bills on every payment: Django takes longer to build
+# and compile the ORM form (allocated()) than the database takes to run it. Tests hold
+# both forms equal, bill by bill, in every status.
+SETTLED_SQL = (
+    "COALESCE((SELECT SUM(a.amount) FROM billing_allocation a WHERE a.debit_id = b.entry_id), 0)"
+)
+WRITTEN_OFF_SQL = (
+    "COALESCE((SELECT SUM(a.amount) FROM billing_allocation a"  # noqa: S608 - a constant
+    " JOIN billing_ledgerentry c ON c.id = a.credit_id"
+    f" WHERE a.debit_id = b.entry_id AND c.kind = '{EntryKind.WRITE_OFF.value}'), 0)"
+)
+
+
+def placeholders(values):
+    """``%s, %s, ...``: one parameter for each of ``values``."""
+    return ", ".join(["%s"] * len(values))
+
+
+def _fen(value):
+    """A sum read by plain SQL as a Decimal of two places (SQLite gives floats)."""
+    return Decimal(value).quantize(FEN)
+
+
+def settled_bills(ids, columns="", params=()):
+    """The bills ``ids`` with ``settled``, ``written_off`` (Decimals) and, by
+    :func:`settle_status`, ``open_amount`` and ``status``: one SQL statement. ``columns``:
+    more SQL columns over the bill ``b`` (``, EXISTS (...) AS name``) and their ``params``."""
+    ids = list(ids)
+    if not ids:
+        return []
+    sql = (
+        f"SELECT b.*, {SETTLED_SQL} AS settled, {WRITTEN_OFF_SQL} AS written_off{columns}"  # noqa: S608 - no input
+        f" FROM billing_bill b WHERE b.id IN ({placeholders(ids)})"
     )
+    bills = list(Bill.objects.raw(sql, [*params, *ids]))
+    for bill in bills:
+        bill.settled, bill.written_off = _fen(bill.settled), _fen(bill.written_off)
+        settle_status(bill)
+    return bills
 
 
 def settle_status(bill):
-    """Set ``open_amount`` and ``status`` on a bill read by :func:`with_settlement`, as
+    """Set ``open_amount`` and ``status`` on a bill read by :func:`settled_bills`, as
     :func:`with_status` decides them (a test proves both agree on every status); returns it."""
     if bill.state == BillState.CANCELLED or bill.kind == BillKind.RED:
         bill.open_amount = ZERO
@@ -259,19 +294,27 @@ def open_bills(customer_id=None, queryset=None):
     return with_status(queryset).filter(open_amount__gt=0).order_by("due_on", "month", "id")
 
 
-def bills_owing(queryset):
-    """The bills of ``queryset`` that :func:`open_bills` gives, annotated only with
-    ``settled`` and ``open_amount``, oldest first: for an issued regular bill the open
-    amount is its amount less what is settled, so the status ``CASE`` is not needed, and
-    the counter (which reads a customer's debts under the lock for every payment) does not
-    spend milliseconds building it. A test proves both give the same bills and amounts."""
-    return (
-        queryset.filter(state=BillState.ISSUED, kind=BillKind.REGULAR, amount__gt=0)
-        .annotate(settled=allocated())
-        .annotate(open_amount=ExpressionWrapper(F("amount") - F("settled"), output_field=MONEY))
-        .filter(open_amount__gt=0)
-        .order_by("due_on", "month", "id")
+def bills_owing(customer_ids):
+    """The bills of these customers that :func:`open_bills` gives, with ``settled`` and
+    ``open_amount`` only, oldest first: the counter reads a customer's debts under the lock
+    for every payment. An issued regular bill's open amount is its amount less what is
+    settled, so no status is needed; plain SQL (:data:`SETTLED_SQL`). A test proves both
+    give the same bills and amounts."""
+    ids = list(customer_ids)
+    if not ids:
+        return []
+    sql = (
+        f"SELECT b.*, {SETTLED_SQL} AS settled FROM billing_bill b"  # noqa: S608 - no input
+        f" WHERE b.customer_id IN ({placeholders(ids)})"
+        " AND b.state = %s AND b.kind = %s AND b.amount > 0"
+        f" AND ROUND(b.amount - {SETTLED_SQL}, 2) > 0"
+        " ORDER BY b.due_on, b.month, b.id"
     )
+    bills = list(Bill.objects.raw(sql, [*ids, BillState.ISSUED, BillKind.REGULAR]))
+    for bill in bills:
+        bill.settled = _fen(bill.settled)
+        bill.open_amount = bill.amount - bill.settled
+    return bills
 
 
 def status_label(value):

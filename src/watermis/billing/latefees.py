@@ -290,7 +290,7 @@ def arrears_for(customer_ids, on, rules=None, customers=None):
                 "pk", "payment_method", "low_income"
             )
         }
-    bills = list(bills_owing(Bill.objects.filter(customer_id__in=customer_ids)))
+    bills = bills_owing(customer_ids)
     charged, charged_through, fee_open, fee_bills, fee_entries = {}, {}, {}, {}, {}
     for charge in _charges(customer_ids):
         bill_id = charge.bill_id

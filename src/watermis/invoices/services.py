@@ -33,7 +33,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Sum
+from django.db.models import F, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -41,10 +41,9 @@ from watermis.billing import ledger
 from watermis.billing.bills import (
     filter_bill_status,
     open_bills,
-    settle_status,
-    with_settlement,
+    placeholders,
+    settled_bills,
 )
-from watermis.billing.corrections import to_fen
 from watermis.billing.models import Allocation, Bill, BillKind, BillState, BillStatus
 from watermis.core import journal
 from watermis.core.models import AuditAction
@@ -73,7 +72,6 @@ from .queries import (
     channel_of,
     filter_channel,
     live_rows,
-    on_live_invoice,
     with_payment,
     without_live_invoice,
 )
@@ -368,25 +366,23 @@ def _owners(ids, several_customers):
 
 def _chosen(ids, parts, customer=None):
     """The bills of ``ids`` with their settlement and status, and ``on_live_invoice`` and
-    ``has_red`` (a red bill corrects it) for the checks: one query. With ``customer`` (the
-    caller knows the bills are that customer's), the customer is not read again."""
-    reds = Bill.objects.filter(
-        corrects_id=OuterRef("pk"), kind=BillKind.RED, state=BillState.ISSUED
+    ``has_red`` (a red bill corrects it) for the checks, in one statement; with their
+    customers (``customer``: the caller knows they are all that customer's), in the
+    invoice's order."""
+    columns = (
+        ", EXISTS (SELECT 1 FROM invoices_invoicebill r WHERE r.bill_id = b.id AND r.live"  # noqa: S608 - placeholders only
+        f" AND r.part IN ({placeholders(parts)})) AS on_live_invoice"
+        ", EXISTS (SELECT 1 FROM billing_bill red WHERE red.corrects_id = b.id"
+        " AND red.kind = %s AND red.state = %s) AS has_red"
     )
-    bills = with_settlement(Bill.objects.filter(pk__in=ids)).annotate(
-        on_live_invoice=on_live_invoice(parts), has_red=Exists(reds)
-    )
-    if customer is None:
-        bills = bills.select_related("customer").order_by(
-            "customer__account_no", "month", "meter_id", "id"
-        )
-    else:
-        bills = bills.order_by("month", "meter_id", "id")
-    chosen = [to_fen(settle_status(bill)) for bill in bills]
+    chosen = settled_bills(ids, columns, [*parts, BillKind.RED, BillState.ISSUED])
     missing = sorted(set(ids) - {bill.pk for bill in chosen})
     if missing:
         raise ValidationError({"bills": _("Bill #%(bill)s does not exist.") % {"bill": missing[0]}})
-    if customer is not None:
+    if customer is None:
+        customers = Customer.objects.in_bulk({bill.customer_id for bill in chosen})
+    else:
+        customers = {customer.pk: customer}
         foreign = [bill for bill in chosen if bill.customer_id != customer.pk]
         if foreign:
             raise ValidationError(
@@ -395,9 +391,9 @@ def _chosen(ids, parts, customer=None):
                     % {"bill": foreign[0].pk, "account": customer.account_no}
                 }
             )
-        for bill in chosen:
-            bill.customer = customer
-    return chosen
+    for bill in chosen:
+        bill.customer = customers[bill.customer_id]
+    return sorted(chosen, key=lambda b: (b.customer.account_no, b.month, b.meter_id or 0, b.pk))
 
 
 def _draft(actor, kind, ids, customer_ids, before_payment, customer=None):
