@@ -1,10 +1,10 @@
 """Issuing, voiding, red invoices and reprints (F3.1, F3.6–F3.19, F3.22; DOMAIN.md section 5).
 
 The core is :func:`issue_invoice`: one invoice of a kind for some bills, in one
-transaction (a savepoint inside a caller's, so the counter of issue 8 can call it
-right after posting a payment). It locks the customers' accounts (as every
-posting does, so the order is always accounts → stock), re-reads the bills'
-status, takes a number from the operator's own stock (paper) or has the
+transaction (a savepoint inside a caller's; the counter of issue 8, which holds the
+customer's account lock right after posting a payment, has it written in its own
+transaction). It locks the customers' accounts (as every posting does, so the order
+is always accounts → stock), re-reads the bills' status, takes a number from the operator's own stock (paper) or has the
 e-invoice provider issue it (electronic), writes the invoice, its bill rows and
 tax lines, and journals it. The rules:
 
@@ -393,7 +393,10 @@ def _chosen(ids, parts, customer=None):
             )
     for bill in chosen:
         bill.customer = customers[bill.customer_id]
-    return sorted(chosen, key=lambda b: (b.customer.account_no, b.month, b.meter_id or 0, b.pk))
+    return sorted(
+        chosen,
+        key=lambda b: (b.customer.account_no, b.month, b.meter_id is None, b.meter_id or 0, b.pk),
+    )
 
 
 def _draft(actor, kind, ids, customer_ids, before_payment, customer=None):
